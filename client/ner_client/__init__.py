@@ -1,0 +1,1 @@
+"""Python client for ner.v1.NerService."""

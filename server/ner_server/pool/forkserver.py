@@ -1,0 +1,84 @@
+"""The fork server: loads the model once, then forks every worker from that loaded state.
+
+It is started as a fresh interpreter (`python -m ner_server.pool.forkserver`), so it has never
+touched gRPC: forking a process that runs gRPC's threads is unsafe, and forking from here keeps
+the model's memory shared copy-on-write by all workers, including ones that replace a dead one.
+
+Control protocol on the inherited socket: first it sends ("model", ModelInfo) or
+("failed", reason); then for each "spawn" it forks a worker and answers ("spawned", pid) with
+the worker's socket attached. It exits when the front process closes the control socket.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import logging
+import os
+import signal
+import socket
+import sys
+
+from ner_server.logs import configure_logging
+from ner_server.model import ModelNotFound, describe, extract, load_pipeline
+from ner_server.pool import wire
+from ner_server.pool.worker import WARM_UP_TEXT, run_worker
+
+log = logging.getLogger(__name__)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--control-fd", type=int, required=True)
+    parser.add_argument("--model", required=True)
+    parser.add_argument("--pipeline", required=True)
+    parser.add_argument("--log-level", default="INFO")
+    args = parser.parse_args()
+    configure_logging(args.log_level)
+    # The front process decides when everything stops; a Ctrl-C sent to the whole process group
+    # must not kill workers that still hold in-flight documents.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    control = socket.socket(fileno=args.control_fd)
+    try:
+        nlp = load_pipeline(args.model, args.pipeline)
+        extract(nlp, [WARM_UP_TEXT])
+    except ModelNotFound as error:
+        wire.send(control, ("failed", str(error)))
+        sys.exit(1)
+    except Exception as error:
+        log.exception("could not load the model")
+        wire.send(control, ("failed", f"could not load model {args.model!r}: {error}"))
+        sys.exit(1)
+    wire.send(control, ("model", describe(nlp)))
+    # Objects that exist now are never collected, so the collector never writes to (and so
+    # copies) the pages that hold them in the workers.
+    gc.freeze()
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # workers are reaped automatically
+    while wire.receive(control) == "spawn":
+        worker_end, front_end = socket.socketpair()
+        pid = os.fork()
+        if pid == 0:
+            control.close()
+            front_end.close()
+            _run_child(nlp, worker_end)
+        worker_end.close()
+        wire.send_with_fd(control, ("spawned", pid), front_end.fileno())
+        front_end.close()
+
+
+def _run_child(nlp, sock: socket.socket) -> None:  # type: ignore[no-untyped-def]
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    status = 0
+    try:
+        run_worker(nlp, sock)
+    except Exception:
+        log.exception("worker %d failed", os.getpid())
+        status = 1
+    finally:
+        sys.stdout.flush()
+        os._exit(status)
+
+
+if __name__ == "__main__":
+    main()

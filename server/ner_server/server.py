@@ -1,0 +1,116 @@
+"""Assembles the service: worker pool, batcher, NerService, health and reflection on one port."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import time
+from dataclasses import dataclass
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from ner_client.proto import ner_pb2, ner_pb2_grpc
+from ner_server.batcher import Batcher, BatchLimits
+from ner_server.model import ModelInfo
+from ner_server.pool import WorkerPool
+from ner_server.servicer import NerServicer
+from ner_server.settings import Settings
+
+log = logging.getLogger(__name__)
+
+SERVICE_NAME = ner_pb2.DESCRIPTOR.services_by_name["NerService"].full_name
+HEALTH_NAMES = ("", SERVICE_NAME)
+
+
+@dataclass
+class RunningServer:
+    """A started server; `port` is the one bound (useful when asked for port 0)."""
+
+    server: grpc.aio.Server
+    port: int
+    pool: WorkerPool
+    batcher: Batcher
+    health: health.aio.HealthServicer
+    model: asyncio.Future[ModelInfo]
+
+    async def stop(self, grace: float) -> None:
+        """NOT_SERVING, refuse new calls, let in-flight ones finish for `grace` seconds, stop workers."""
+        await self.health.enter_graceful_shutdown()
+        await self.server.stop(grace)
+        await self.batcher.stop()
+        await self.pool.stop()
+
+
+async def start_server(settings: Settings) -> RunningServer:
+    """Listen at once (health NOT_SERVING) and bring the workers up in the background."""
+    health_servicer = health.aio.HealthServicer()
+    for name in HEALTH_NAMES:
+        await health_servicer.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
+
+    started = time.monotonic()
+
+    async def on_readiness(ready: bool) -> None:
+        status = health_pb2.HealthCheckResponse.SERVING if ready else health_pb2.HealthCheckResponse.NOT_SERVING
+        for name in HEALTH_NAMES:
+            await health_servicer.set(name, status)
+        log.info(
+            "serving" if ready else "not serving",
+            extra={"seconds_since_start": round(time.monotonic() - started, 3)},
+        )
+
+    pool = WorkerPool(
+        size=settings.workers,
+        model=settings.model,
+        pipeline=settings.pipeline,
+        log_level=settings.log_level,
+        on_readiness=on_readiness,
+    )
+    model = asyncio.get_running_loop().create_future()
+    batcher = Batcher(
+        BatchLimits(
+            max_documents=settings.batch_max_documents,
+            max_chars=settings.batch_max_chars,
+            max_queued_documents=settings.max_queued_documents,
+            max_queued_chars=settings.max_queued_chars,
+        )
+    )
+    server = grpc.aio.server(
+        options=[
+            ("grpc.max_receive_message_length", settings.max_message_bytes),
+            ("grpc.max_send_message_length", settings.max_message_bytes),
+            ("grpc.so_reuseport", 0),
+        ]
+    )
+    ner_pb2_grpc.add_NerServiceServicer_to_server(NerServicer(settings, batcher, model), server)
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    reflection.enable_server_reflection((SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
+    try:
+        port = server.add_insecure_port(settings.address)
+    except RuntimeError as error:
+        raise OSError(f"cannot listen on {settings.address}: {error}") from error
+    await server.start()
+    log.info("listening", extra={"port": port, "workers": settings.workers, "pipeline": settings.pipeline})
+    try:
+        model.set_result(await pool.start())
+    except BaseException:
+        await server.stop(None)
+        await pool.stop()
+        raise
+    batcher.start(pool.worker, settings.workers, settings.batches_in_flight_per_worker)
+    return RunningServer(server, port, pool, batcher, health_servicer, model)
+
+
+async def serve(settings: Settings) -> None:
+    """Run until SIGTERM or SIGINT, then shut down gracefully."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    running = await start_server(settings)
+    await stop.wait()
+    log.info("shutting down", extra={"grace_seconds": settings.grace_seconds})
+    await running.stop(settings.grace_seconds)
+    log.info("stopped")
