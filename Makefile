@@ -1,0 +1,56 @@
+# One entry point. `make run` and `make test` are the two commands a new machine needs.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.12 || pyenv which python3.12 2>/dev/null)
+VENV := .venv
+TOOLS := $(CURDIR)/.tools
+GRPCURL_VERSION := v1.9.3
+GHZ_VERSION := v0.121.0
+BUF_VERSION := 1.75.0
+export PATH := $(TOOLS)/bin:$(TOOLS)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
+
+.PHONY: help setup run test lint protos bench bench-smoke tools
+
+help:
+	@echo "make run    set up, then run the server on port 50051"
+	@echo "make test   set up, then run every test"
+	@echo "make setup  build .venv with the project and install grpcurl, ghz and buf into .tools"
+	@echo "make protos regenerate the Python stubs from protos/"
+	@echo "make lint   buf lint, buf format, ruff"
+	@echo "make bench  the full benchmark (see docs/benchmarks.md)"
+
+setup: $(VENV)/.installed tools
+
+$(VENV)/.installed: pyproject.toml
+	@test -n "$(PYTHON)" || { echo "Python 3.12 not found: install it (pyenv install 3.12) and retry"; exit 1; }
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(VENV)/bin/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+tools: $(TOOLS)/bin/grpcurl $(TOOLS)/bin/ghz $(TOOLS)/node_modules/.bin/buf
+
+$(TOOLS)/bin/grpcurl:
+	GOBIN=$(TOOLS)/bin go install github.com/fullstorydev/grpcurl/cmd/grpcurl@$(GRPCURL_VERSION)
+
+$(TOOLS)/bin/ghz:
+	GOBIN=$(TOOLS)/bin go install github.com/bojand/ghz/cmd/ghz@$(GHZ_VERSION)
+
+$(TOOLS)/node_modules/.bin/buf:
+	npm install --silent --no-audit --no-fund --prefix $(TOOLS) @bufbuild/buf@$(BUF_VERSION)
+
+run: setup
+	$(VENV)/bin/ner-server --port 50051
+
+test: setup
+	$(VENV)/bin/python -m pytest
+
+lint: setup
+	buf lint
+	buf format --diff --exit-code
+	$(VENV)/bin/ruff check server client tests scripts
+	$(VENV)/bin/ruff format --check server client tests scripts
+
+protos: setup
+	$(VENV)/bin/python scripts/generate_protos.py
