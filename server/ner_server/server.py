@@ -10,12 +10,12 @@ from dataclasses import dataclass
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection
 
 from ner_client.proto import ner_pb2, ner_pb2_grpc
 from ner_server.batcher import Batcher, BatchLimits
 from ner_server.model import ModelInfo
 from ner_server.pool import WorkerPool
+from ner_server.reflection import enable_reflection
 from ner_server.servicer import NerServicer
 from ner_server.settings import Settings
 
@@ -86,7 +86,7 @@ async def start_server(settings: Settings) -> RunningServer:
     )
     ner_pb2_grpc.add_NerServiceServicer_to_server(NerServicer(settings, batcher, model), server)
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
-    reflection.enable_server_reflection((SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
+    enable_reflection((SERVICE_NAME, health.SERVICE_NAME), server)
     try:
         port = server.add_insecure_port(settings.address)
     except RuntimeError as error:

@@ -1,0 +1,29 @@
+"""What in-process spaCy says, in the shape the service answers with, for comparisons."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from ner_server.model import extract
+
+Row = tuple[str, str, int, int, int, int, int, int]
+
+
+def expected_rows(nlp: Any, texts: Sequence[str]) -> list[list[Row]]:
+    return [[tuple(record) for record in records] for records in extract(nlp, texts)]  # type: ignore[misc]
+
+
+def rows(entities: Iterable[Any]) -> list[Row]:
+    """Protobuf or client entities as comparable tuples."""
+    return [
+        (e.text, e.label, e.start_char, e.end_char, e.start_byte, e.end_byte, e.start_token, e.end_token)
+        for e in entities
+    ]
+
+
+def assert_offsets_slice(text: str, entities: Iterable[Any]) -> None:
+    encoded = text.encode("utf-8")
+    for e in entities:
+        assert text[e.start_char : e.end_char] == e.text
+        assert encoded[e.start_byte : e.end_byte].decode("utf-8") == e.text

