@@ -1,0 +1,13 @@
+"""Bulk tagging: `ner-tag` streams a corpus through NerService over parallel, self-healing streams.
+
+    ner-tag corpus.jsonl --target localhost:50051 --output tagged.jsonl
+
+Modules, in the order a document travels: `inputs` (lazy reading), `streams` (resilient
+bidirectional calls), `pipeline` (one run: feed, streams, bounded buffer), `outputs` (ordered
+writer, errors file, resume scan), `progress` (bar and summary), `cli` (flags, exit status).
+"""
+
+from ner_client.tag.cli import main
+from ner_client.tag.pipeline import Summary, TagOptions, UsageError, tag
+
+__all__ = ["Summary", "TagOptions", "UsageError", "main", "tag"]

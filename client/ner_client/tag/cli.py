@@ -1,0 +1,143 @@
+"""`ner-tag`: the command line, and its exit status.
+
+Exit status: 0 every document tagged, 1 some documents failed (see the errors file),
+2 a usage error or no connection to the service within the retry budget.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+from collections.abc import Sequence
+
+from ner_client.tag.inputs import FORMATS, check_inputs
+from ner_client.tag.pipeline import TagOptions, UsageError, tag
+from ner_client.tag.streams import ConnectionFailed
+
+EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE = 0, 1, 2
+
+DESCRIPTION = """\
+Tag documents with named entities through ner.v1.NerService, streaming them over parallel
+gRPC streams. Output is JSONL {"id", "entities", <other input fields>} in input order.
+Broken streams are reconnected and only unanswered documents are sent again; --resume
+continues an interrupted run from its output file."""
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="ner-tag", description=DESCRIPTION)
+    p.add_argument(
+        "inputs", nargs="+", metavar="INPUT", help="JSONL file, text file, directory, or - for stdin"
+    )
+    p.add_argument("-t", "--target", required=True, help="host:port, or https://NAME.run.app (TLS on 443)")
+    p.add_argument("-o", "--output", required=True, help="output JSONL file, or - for stdout")
+    p.add_argument("--tls", action="store_true", default=None, help="use TLS for a host:port target")
+    p.add_argument(
+        "--id-token", action="store_true", help="send a Google ID token (private Cloud Run; needs [auth])"
+    )
+    p.add_argument(
+        "--labels", action="append", default=[], help="only these labels, comma-separated (repeatable)"
+    )
+    p.add_argument("--streams", type=_positive, default=2, help="parallel streams (default: %(default)s)")
+    p.add_argument(
+        "--window", type=_positive, default=32, help="documents in flight per stream (default: %(default)s)"
+    )
+    p.add_argument("--errors", help="errors JSONL file (default: OUTPUT.errors.jsonl, or stderr for stdout)")
+    p.add_argument(
+        "--resume", action="store_true", help="skip documents whose id is already in OUTPUT; append"
+    )
+    p.add_argument("--format", choices=FORMATS, default="auto", help="input format; auto goes by file suffix")
+    p.add_argument("--keep-text", action="store_true", help="copy the input text into the output too")
+    p.add_argument(
+        "--retry-timeout", type=float, default=120.0, help="give up after this many seconds without progress"
+    )
+    p.add_argument("--stream-timeout", type=float, default=3600.0, help="deadline of one stream, in seconds")
+    p.add_argument(
+        "--buffer", type=_positive, default=0, help="most documents outstanding (default: 4x in flight)"
+    )
+    bar = p.add_mutually_exclusive_group()
+    bar.add_argument("--progress", action="store_true", default=None, help="always show the progress bar")
+    bar.add_argument(
+        "--no-progress", dest="progress", action="store_false", help="never show the progress bar"
+    )
+    p.add_argument("-q", "--quiet", action="store_true", help="no bar, notices or summary")
+    return p
+
+
+def _positive(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {number}")
+    return number
+
+
+def options_from(args: argparse.Namespace) -> TagOptions:
+    labels = tuple(label.strip() for group in args.labels for label in group.split(",") if label.strip())
+    return TagOptions(
+        inputs=tuple(args.inputs),
+        output=args.output,
+        target=args.target,
+        tls=args.tls,
+        id_token=args.id_token,
+        labels=labels,
+        streams=args.streams,
+        window=args.window,
+        errors=args.errors,
+        resume=args.resume,
+        format=args.format,
+        keep_text=args.keep_text,
+        retry_budget=args.retry_timeout,
+        stream_timeout=args.stream_timeout,
+        buffer=args.buffer,
+        progress=args.progress,
+        quiet=args.quiet,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    p = parser()
+    options = options_from(p.parse_args(argv))
+    problem = check_inputs(options.inputs) or _check_auth(options)
+    if problem:
+        p.error(problem)
+    try:
+        summary = asyncio.run(_run(options))
+    except UsageError as error:
+        p.error(str(error))
+    except ConnectionFailed as error:
+        print(f"ner-tag: cannot reach {options.target}: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("ner-tag: interrupted; run again with --resume to continue", file=sys.stderr)
+        return 130
+    if not options.quiet:
+        rate = summary.documents / summary.seconds if summary.seconds > 0 else 0.0
+        skipped = f", {summary.skipped} skipped (already written)" if summary.skipped else ""
+        reconnects = f", {summary.reconnects} reconnects" if summary.reconnects else ""
+        print(
+            f"ner-tag: {summary.documents} documents, {summary.entities} entities, {summary.errors} errors"
+            f"{skipped}{reconnects}, {summary.seconds:.1f} s, {rate:.1f} docs/s",
+            file=sys.stderr,
+        )
+    return EXIT_SOME_FAILED if summary.errors else EXIT_OK
+
+
+async def _run(options: TagOptions):  # type: ignore[no-untyped-def]
+    task = asyncio.current_task()
+    assert task is not None
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+    try:
+        return await tag(options)
+    except asyncio.CancelledError:
+        raise KeyboardInterrupt from None
+
+
+def _check_auth(options: TagOptions) -> str | None:
+    if not options.id_token:
+        return None
+    try:
+        import google.auth  # noqa: F401
+    except ImportError:
+        return "--id-token needs google-auth: pip install 'ner-grpc[auth]'"
+    return None

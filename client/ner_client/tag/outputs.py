@@ -1,0 +1,136 @@
+"""Where results go: the ordered output writer, the errors file, and the resume scan.
+
+Results arrive in any order from several streams; `OrderedWriter` holds each one until every
+earlier document is written, so the output is in input order. The caller bounds how many
+documents are outstanding, which bounds this reorder buffer.
+
+For `--resume`, `scan_written` reads the ids already in the output file and cuts off a torn
+last line (a run killed mid-write), so appending continues from a clean line boundary.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+#: How often buffered output is flushed to the file (a killed run loses at most this much work).
+FLUSH_SECONDS = 0.5
+
+
+@dataclass(slots=True)
+class Outcome:
+    """A finished document: its output line, or the error that goes to the errors file."""
+
+    line: str | None = None
+    entities: int = 0
+    error: dict[str, Any] | None = None
+
+
+def id_key(id_value: Any) -> str:
+    """The key by which resume recognises a document: its id as JSON."""
+    return json.dumps(id_value, ensure_ascii=False)
+
+
+def scan_written(path: Path) -> set[str]:
+    """The ids of the complete lines of an earlier run's output; truncates a torn last line."""
+    if not path.exists():
+        return set()
+    with path.open("r+b") as handle:
+        handle.seek(0, os.SEEK_END)
+        size = handle.tell()
+        end = _last_newline_end(handle, size)
+        if end < size:
+            handle.truncate(end)
+    done: set[str] = set()
+    with path.open("rb") as handle:
+        for raw in handle:
+            try:
+                done.add(id_key(json.loads(raw)["id"]))
+            except (ValueError, KeyError, TypeError):
+                continue
+    return done
+
+
+def _last_newline_end(handle: IO[bytes], size: int) -> int:
+    """The offset just past the file's last newline (0 when there is none)."""
+    position = size
+    while position > 0:
+        start = max(0, position - 65536)
+        handle.seek(start)
+        chunk = handle.read(position - start)
+        index = chunk.rfind(b"\n")
+        if index >= 0:
+            return start + index + 1
+        position = start
+    return 0
+
+
+class OrderedWriter:
+    """Writes outcomes in sequence order: output lines to `output`, errors to the errors file."""
+
+    def __init__(self, output: str, errors: str | None, append: bool) -> None:
+        self._output: IO[str] = (
+            sys.stdout if output == "-" else open(output, "a" if append else "w", encoding="utf-8")
+        )
+        self._errors_path = errors
+        self._errors: IO[str] | None = None
+        if errors and errors != "-" and os.path.exists(errors):
+            os.unlink(errors)  # stale errors of an earlier run: this run retries those documents
+        self._waiting: dict[int, Outcome] = {}
+        self._next = 0
+        self._last_flush = time.monotonic()
+        self.written = 0
+        self.entities = 0
+        self.failed = 0
+
+    @property
+    def buffered(self) -> int:
+        """Outcomes held back until an earlier document finishes."""
+        return len(self._waiting)
+
+    def put(self, sequence: int, outcome: Outcome) -> int:
+        """Accept one outcome; returns how many documents were written out by this call."""
+        self._waiting[sequence] = outcome
+        flushed = 0
+        while (ready := self._waiting.pop(self._next, None)) is not None:
+            self._write(ready)
+            self._next += 1
+            flushed += 1
+        if flushed and time.monotonic() - self._last_flush > FLUSH_SECONDS:
+            self.flush()
+        return flushed
+
+    def _write(self, outcome: Outcome) -> None:
+        if outcome.error is not None:
+            self.failed += 1
+            self._error_stream().write(json.dumps(outcome.error, ensure_ascii=False) + "\n")
+        elif outcome.line is not None:
+            self.written += 1
+            self.entities += outcome.entities
+            self._output.write(outcome.line)
+
+    def _error_stream(self) -> IO[str]:
+        if self._errors is None:
+            if self._errors_path in (None, "-"):
+                self._errors = sys.stderr
+            else:
+                self._errors = open(self._errors_path, "w", encoding="utf-8")
+        return self._errors
+
+    def flush(self) -> None:
+        self._last_flush = time.monotonic()
+        self._output.flush()
+        if self._errors is not None:
+            self._errors.flush()
+
+    def close(self) -> None:
+        self.flush()
+        if self._output is not sys.stdout:
+            self._output.close()
+        if self._errors is not None and self._errors is not sys.stderr:
+            self._errors.close()

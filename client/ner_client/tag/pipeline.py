@@ -1,0 +1,211 @@
+"""One tagging run: input -> feed -> parallel streams -> ordered writer, with bounded memory.
+
+The reader takes a slot of the `buffer` for every document it hands out and the writer gives it
+back once the document is written, so documents queued, in flight and held for reordering
+never exceed `buffer`, however large the input.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import grpc
+
+from ner_client.proto import ner_pb2
+from ner_client.tag.inputs import InputDocument, count_documents, read_documents
+from ner_client.tag.outputs import OrderedWriter, Outcome, id_key, scan_written
+from ner_client.tag.progress import Progress
+from ner_client.tag.streams import ConnectionFailed, Feed, Job, Stream, open_channel, wait_for_service
+
+_CODE_NAMES = {code.value[0]: code.name for code in grpc.StatusCode}
+#: Room left in a request message for everything but the text.
+_MESSAGE_OVERHEAD = 4096
+
+
+class UsageError(Exception):
+    """The command cannot run as asked (unknown labels, --resume onto stdout...)."""
+
+
+@dataclass(frozen=True)
+class TagOptions:
+    """Everything a run needs; `cli` fills it from the command line."""
+
+    inputs: tuple[str, ...]
+    output: str
+    target: str
+    tls: bool | None = None
+    id_token: bool = False
+    labels: tuple[str, ...] = ()
+    streams: int = 2
+    window: int = 32
+    errors: str | None = None
+    resume: bool = False
+    format: str = "auto"
+    keep_text: bool = False
+    retry_budget: float = 120.0
+    stream_timeout: float = 3600.0
+    buffer: int = 0
+    progress: bool | None = None
+    quiet: bool = False
+
+    @property
+    def buffer_size(self) -> int:
+        return self.buffer or max(256, 4 * self.streams * self.window)
+
+
+@dataclass(frozen=True)
+class Summary:
+    documents: int
+    entities: int
+    errors: int
+    skipped: int
+    seconds: float
+    reconnects: int
+
+
+async def tag(options: TagOptions) -> Summary:
+    if options.resume and options.output == "-":
+        raise UsageError("--resume needs an output file, not stdout")
+    written = scan_written(Path(options.output)) if options.resume else set()
+    channel = open_channel(options.target, options.tls, options.id_token)
+    try:
+        info = await wait_for_service(channel, options.retry_budget)
+        unknown = sorted(set(options.labels) - set(info.labels))
+        if unknown:
+            raise UsageError(f"unknown labels {', '.join(unknown)}; the model has {', '.join(info.labels)}")
+        total = count_documents(options.inputs, options.format) if _bar_wanted(options) else None
+        progress = Progress(total, len(written), options.progress, options.quiet)
+        writer = OrderedWriter(options.output, _errors_path(options), append=options.resume)
+        try:
+            run = _Run(options, info.limits.max_message_bytes, writer, progress)
+            reconnects = await run.go(channel, written)
+        finally:
+            writer.close()
+            progress.close()
+        return Summary(
+            progress.documents, progress.entities, progress.errors, run.skipped, progress.seconds, reconnects
+        )
+    finally:
+        await channel.close()
+
+
+def _bar_wanted(options: TagOptions) -> bool:
+    return not options.quiet and (sys.stderr.isatty() if options.progress is None else options.progress)
+
+
+def _errors_path(options: TagOptions) -> str:
+    if options.errors:
+        return options.errors
+    return "-" if options.output == "-" else options.output + ".errors.jsonl"
+
+
+class _Run:
+    def __init__(
+        self, options: TagOptions, max_message_bytes: int, writer: OrderedWriter, progress: Progress
+    ):
+        self.options = options
+        self.max_bytes = max(0, max_message_bytes - _MESSAGE_OVERHEAD)
+        self.writer = writer
+        self.progress = progress
+        self.slots = asyncio.Semaphore(options.buffer_size)
+        self.feed = Feed()
+        self.skipped = 0
+
+    async def go(self, channel: grpc.aio.Channel, written: set[str]) -> int:
+        streams = [
+            Stream(
+                str(number),
+                channel,
+                self.feed,
+                self._on_answer,
+                labels=self.options.labels,
+                window=self.options.window,
+                stream_timeout=self.options.stream_timeout,
+                retry_budget=self.options.retry_budget,
+                notice=self.progress.notice,
+            )
+            for number in range(1, self.options.streams + 1)
+        ]
+        try:
+            async with asyncio.TaskGroup() as group:
+                group.create_task(self._read(written))
+                for stream in streams:
+                    group.create_task(stream.run())
+        except ExceptionGroup as group:
+            failures = group.subgroup(ConnectionFailed)
+            if failures is None:
+                raise
+            raise failures.exceptions[0] from None
+        return sum(stream.reconnects for stream in streams)
+
+    async def _read(self, written: set[str]) -> None:
+        sequence = 0
+        async for document in _documents(self.options):
+            if written and id_key(document.id_value) in written:
+                self.skipped += 1
+                continue
+            await self.slots.acquire()
+            if document.error is None and self.max_bytes and len(document.text) * 4 > self.max_bytes:
+                size = len(document.text.encode("utf-8"))
+                if size > self.max_bytes:
+                    document.error = (
+                        f"{size} bytes of text; the server takes messages up to {self.max_bytes} bytes"
+                    )
+            if document.error is not None:
+                error = {"id": document.id_value, "code": "INVALID_ARGUMENT", "message": document.error}
+                self._finish(sequence, Outcome(error=error))
+            else:
+                self.feed.put(Job(sequence, document))
+            sequence += 1
+        self.feed.end()
+
+    def _on_answer(self, job: Job, result: ner_pb2.DocumentEntities) -> None:
+        document = job.document
+        if result.HasField("error"):
+            code = _CODE_NAMES.get(result.error.code, str(result.error.code))
+            error = {"id": document.id_value, "code": code, "message": result.error.message}
+            self._finish(job.sequence, Outcome(error=error))
+            return
+        row: dict[str, Any] = {
+            "id": document.id_value,
+            "entities": [_entity(entity) for entity in result.entities],
+        }
+        row.update(document.extra)
+        line = json.dumps(row, ensure_ascii=False) + "\n"
+        self._finish(job.sequence, Outcome(line=line, entities=len(result.entities)))
+
+    def _finish(self, sequence: int, outcome: Outcome) -> None:
+        for _ in range(self.writer.put(sequence, outcome)):
+            self.slots.release()
+        writer = self.writer
+        self.progress.update(writer.written + writer.failed, writer.entities, writer.failed)
+
+
+def _entity(entity: ner_pb2.Entity) -> dict[str, Any]:
+    return {
+        "text": entity.text,
+        "label": entity.label,
+        "start_char": entity.start_char,
+        "end_char": entity.end_char,
+        "start_byte": entity.start_byte,
+        "end_byte": entity.end_byte,
+        "start_token": entity.start_token,
+        "end_token": entity.end_token,
+    }
+
+
+async def _documents(options: TagOptions) -> AsyncIterator[InputDocument]:
+    """The input documents; stdin is read in a thread so a slow pipe never stalls the streams."""
+    documents: Iterator[InputDocument] = read_documents(options.inputs, options.format, options.keep_text)
+    if "-" not in options.inputs:
+        for document in documents:
+            yield document
+        return
+    while (document := await asyncio.to_thread(next, documents, None)) is not None:
+        yield document
