@@ -12,6 +12,7 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from ner_client import NerClient
+from ner_client.proto import ner_pb2, ner_pb2_grpc
 from tests.support import SERVICE, ServerProcess
 
 SERVING = health_pb2.HealthCheckResponse.SERVING
@@ -40,37 +41,52 @@ def test_health_is_not_serving_until_workers_are_ready_then_serving() -> None:
         assert server.stop() == 0
 
 
-def test_sigterm_reports_not_serving_finishes_in_flight_work_and_exits_zero() -> None:
+def test_sigterm_answers_in_flight_work_ends_streams_unavailable_and_exits_zero(gum_paragraphs) -> None:  # type: ignore[no-untyped-def]
     server = ServerProcess(["--workers", "1"])
     server.wait_serving()
-    texts = [f"Stream item {i} was written in Nairobi by Wanjiru Kamau." for i in range(400)]
-    results: list[object] = []
-    failures: list[BaseException] = []
+    documents = [ner_pb2.Document(id=f"{i}", text=d["text"]) for i, d in enumerate(gum_paragraphs * 2)]
+    streamed: list[str] = []
+    stream_errors: list[grpc.StatusCode] = []
+    batch_results: list[object] = []
 
     def stream_everything() -> None:
+        requests = (ner_pb2.StreamExtractEntitiesRequest(document=d) for d in documents)
         try:
-            with NerClient(server.address) as client:
-                results.extend(client.stream(texts))
+            for response in stub.StreamExtractEntities(requests, timeout=60):
+                streamed.append(response.result.id)
         except grpc.RpcError as error:
-            failures.append(error)
+            stream_errors.append(error.code())
 
-    caller = threading.Thread(target=stream_everything)
-    caller.start()
+    def one_batch() -> None:
+        request = ner_pb2.BatchExtractEntitiesRequest(documents=documents[:100])
+        batch_results.extend(stub.BatchExtractEntities(request, timeout=60).results)
+
     with grpc.insecure_channel(server.address) as channel:
+        stub = ner_pb2_grpc.NerServiceStub(channel)
         watch = health_pb2_grpc.HealthStub(channel).Watch(health_pb2.HealthCheckRequest(service=SERVICE), timeout=30)
         assert next(watch).status == SERVING
-        time.sleep(0.3)
+        streaming = threading.Thread(target=stream_everything)
+        streaming.start()
+        while len(streamed) < 50:
+            time.sleep(0.01)
+        batching = threading.Thread(target=one_batch)
+        batching.start()
+        time.sleep(0.2)
         started = time.monotonic()
         server.process.send_signal(signal.SIGTERM)
         assert next(watch).status == NOT_SERVING
         code = server.process.wait(10)
-    elapsed = time.monotonic() - started
-    caller.join(30)
+        elapsed = time.monotonic() - started
+        streaming.join(10)
+        batching.join(10)
     server.stop()
-    assert code == 0
-    assert elapsed < 10
-    # The stream was in flight when SIGTERM came: it finished within the grace period.
-    assert failures == [] and len(results) == len(texts)
+    assert code == 0 and elapsed < 10
+    # The batch in flight was answered whole; the stream answered what it had read, in order,
+    # then ended UNAVAILABLE so the caller resends the rest.
+    assert len(batch_results) == 100
+    assert stream_errors == [grpc.StatusCode.UNAVAILABLE]
+    assert 50 <= len(streamed) < len(documents)
+    assert streamed == [d.id for d in documents[: len(streamed)]]
     assert any(entry.get("message") == "stopped" for entry in server.log)
 
 

@@ -126,7 +126,7 @@ class Batcher:
                 await self._arrived.wait()
             now = asyncio.get_running_loop().time()
             batch: list[_Waiting] = []
-            chars = 0
+            chars = expired = abandoned = 0
             while self._queue and len(batch) < limits.max_documents:
                 waiting = self._queue[0]
                 if batch and chars + len(waiting.text) > limits.max_chars:
@@ -134,12 +134,16 @@ class Batcher:
                 self._queue.popleft()
                 self._queued_chars -= len(waiting.text)
                 if waiting.result.done():
-                    continue  # the caller went away
+                    abandoned += 1  # the caller went away
+                    continue
                 if waiting.deadline is not None and waiting.deadline <= now:
                     _settle(waiting, DeadlineExceeded("the deadline passed while the document was queued"))
+                    expired += 1
                     continue
                 batch.append(waiting)
                 chars += len(waiting.text)
+            if expired or abandoned:
+                log.info("skipped queued documents", extra={"deadline_passed": expired, "caller_gone": abandoned})
             async with self._space:
                 self._space.notify_all()
             if batch:

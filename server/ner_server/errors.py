@@ -17,6 +17,8 @@ from google.protobuf import any_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
+from ner_server.handlers import MalformedRequest
+
 log = logging.getLogger(__name__)
 
 
@@ -92,6 +94,8 @@ def maps_errors(method: Method) -> Method:
     @functools.wraps(method)
     async def wrapper(self: Any, request: Any, context: grpc.aio.ServicerContext) -> Any:
         try:
+            if isinstance(request, MalformedRequest):
+                raise InvalidArgument("request", request.reason)
             return await method(self, request, context)
         except Exception as error:  # noqa: BLE001 - every error must become a status
             await context.abort_with_status(to_status(as_ner_error(error)))

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
-from ner_client.proto import ner_pb2, ner_pb2_grpc
 from ner_server.batcher import Batcher, BatchLimits
+from ner_server.handlers import SERVICE, add_ner_service
 from ner_server.model import ModelInfo
 from ner_server.pool import WorkerPool
 from ner_server.reflection import enable_reflection
@@ -21,7 +21,7 @@ from ner_server.settings import Settings
 
 log = logging.getLogger(__name__)
 
-SERVICE_NAME = ner_pb2.DESCRIPTOR.services_by_name["NerService"].full_name
+SERVICE_NAME = SERVICE.full_name
 HEALTH_NAMES = ("", SERVICE_NAME)
 
 
@@ -35,10 +35,12 @@ class RunningServer:
     batcher: Batcher
     health: health.aio.HealthServicer
     model: asyncio.Future[ModelInfo]
+    servicer: NerServicer
 
     async def stop(self, grace: float) -> None:
         """NOT_SERVING, refuse new calls, let in-flight ones finish for `grace` seconds, stop workers."""
         await self.health.enter_graceful_shutdown()
+        self.servicer.stop_reading_streams()
         await self.server.stop(grace)
         await self.batcher.stop()
         await self.pool.stop()
@@ -84,7 +86,8 @@ async def start_server(settings: Settings) -> RunningServer:
             ("grpc.so_reuseport", 0),
         ]
     )
-    ner_pb2_grpc.add_NerServiceServicer_to_server(NerServicer(settings, batcher, model), server)
+    servicer = NerServicer(settings, batcher, model)
+    add_ner_service(servicer, server)
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     enable_reflection((SERVICE_NAME, health.SERVICE_NAME), server)
     try:
@@ -100,7 +103,7 @@ async def start_server(settings: Settings) -> RunningServer:
         await pool.stop()
         raise
     batcher.start(pool.worker, settings.workers, settings.batches_in_flight_per_worker)
-    return RunningServer(server, port, pool, batcher, health_servicer, model)
+    return RunningServer(server, port, pool, batcher, health_servicer, model, servicer)
 
 
 async def serve(settings: Settings) -> None:

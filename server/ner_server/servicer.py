@@ -11,7 +11,8 @@ import grpc
 from ner_client.proto import ner_pb2, ner_pb2_grpc
 from ner_server import convert
 from ner_server.batcher import Batcher
-from ner_server.errors import NerError, Unavailable, maps_errors, maps_stream_errors
+from ner_server.errors import InvalidArgument, NerError, Unavailable, maps_errors, maps_stream_errors
+from ner_server.handlers import MalformedRequest
 from ner_server.model import EntityRecord, ModelInfo
 from ner_server.settings import Settings
 from ner_server.validation import check_batch_size, check_text, label_filter
@@ -25,6 +26,7 @@ class NerServicer(ner_pb2_grpc.NerServiceServicer):
         self._settings = settings
         self._batcher = batcher
         self._model = model
+        self._readers: set[asyncio.Task[None]] = set()
 
     @maps_errors
     async def ExtractEntities(
@@ -61,21 +63,33 @@ class NerServicer(ner_pb2_grpc.NerServiceServicer):
         self, requests: AsyncIterator[Pb.StreamExtractEntitiesRequest], context: grpc.aio.ServicerContext
     ) -> AsyncIterator[Pb.StreamExtractEntitiesResponse]:
         info = self._loaded()
-        window: asyncio.Queue[Any] = asyncio.Queue(self._settings.stream_window)
-        reader = asyncio.create_task(self._read_stream(requests, info, _deadline(context), window))
+        # At most `stream_window` documents are read ahead of the answers sent; the queue itself
+        # is unbounded so the reader can always leave a final marker in it.
+        slots = asyncio.Semaphore(self._settings.stream_window)
+        queue: asyncio.Queue[Any] = asyncio.Queue()
+        reader = asyncio.create_task(self._read_stream(requests, info, _deadline(context), slots, queue))
+        self._readers.add(reader)
         try:
-            while (item := await window.get()) is not _END:
+            while (item := await queue.get()) is not _END:
                 if isinstance(item, BaseException):
                     raise item
                 document_id, labels, outcome = item
                 result = await _document_entities(document_id, labels, outcome)
                 yield Pb.StreamExtractEntitiesResponse(result=result)
+                slots.release()
         finally:
+            self._readers.discard(reader)
             reader.cancel()
-            while not window.empty():
-                item = window.get_nowait()
+            while not queue.empty():
+                item = queue.get_nowait()
                 if isinstance(item, tuple) and isinstance(item[2], asyncio.Future):
                     item[2].cancel()
+
+    def stop_reading_streams(self) -> None:
+        """Shutting down: open streams read no more documents, answer what they hold, then end
+        with UNAVAILABLE so clients resend the rest elsewhere."""
+        for reader in self._readers:
+            reader.cancel()
 
     @maps_errors
     async def GetModelInfo(
@@ -88,23 +102,36 @@ class NerServicer(ner_pb2_grpc.NerServiceServicer):
         requests: AsyncIterator[Pb.StreamExtractEntitiesRequest],
         info: ModelInfo,
         deadline: float | None,
-        window: asyncio.Queue[Any],
+        slots: asyncio.Semaphore,
+        queue: asyncio.Queue[Any],
     ) -> None:
+        iterator = aiter(requests)
         try:
-            async for request in requests:
-                text = request.document.text
-                labels = None
-                outcome: asyncio.Future[list[EntityRecord]] | NerError
-                try:
-                    labels = label_filter(request.labels, info.labels)
-                    check_text(text, "document.text", self._settings.max_text_chars)
-                    outcome = await self._batcher.submit_when_room(text, deadline)
-                except NerError as error:
-                    outcome = error
-                await window.put((request.document.id, labels, outcome))
-            await window.put(_END)
+            while True:
+                await slots.acquire()
+                request = await anext(iterator, None)
+                if request is None:
+                    break
+                queue.put_nowait(await self._start_document(request, info, deadline))
+            queue.put_nowait(_END)
+        except asyncio.CancelledError:
+            queue.put_nowait(Unavailable("the server is shutting down; resend the documents not answered"))
         except Exception as error:  # noqa: BLE001 - handed to the writer, which maps it to a status
-            await window.put(error)
+            queue.put_nowait(error)
+
+    async def _start_document(
+        self, request: Pb.StreamExtractEntitiesRequest | MalformedRequest, info: ModelInfo, deadline: float | None
+    ) -> tuple[str, frozenset[str] | None, asyncio.Future[list[EntityRecord]] | NerError]:
+        if isinstance(request, MalformedRequest):
+            return "", None, InvalidArgument("document", request.reason)
+        labels = None
+        try:
+            labels = label_filter(request.labels, info.labels)
+            check_text(request.document.text, "document.text", self._settings.max_text_chars)
+            outcome = await self._batcher.submit_when_room(request.document.text, deadline)
+        except NerError as error:
+            return request.document.id, labels, error
+        return request.document.id, labels, outcome
 
     def _loaded(self) -> ModelInfo:
         if not self._model.done() or self._model.exception() is not None:

@@ -1,0 +1,205 @@
+"""`ner-tag`, the bulk-tagging command, run for real against real server processes."""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support import ServerProcess
+from tests.tag_support import (
+    count_lines,
+    expected_rows,
+    kill_server_tree,
+    read_jsonl,
+    run_tag,
+    start_tag,
+    wait_for_lines,
+    with_extra_fields,
+    write_jsonl,
+)
+
+#: Documents used where the whole corpus is not needed (the restart and resume runs).
+SLICE = 700
+
+
+@pytest.fixture(scope="module")
+def corpus_rows(gum_paragraphs: list[dict[str, str]]) -> list[dict[str, Any]]:
+    return with_extra_fields(gum_paragraphs)
+
+
+@pytest.fixture(scope="module")
+def corpus_file(corpus_rows: list[dict[str, Any]], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_jsonl(tmp_path_factory.mktemp("tag") / "paragraphs.jsonl", corpus_rows)
+
+
+@pytest.fixture(scope="module")
+def slice_file(corpus_rows: list[dict[str, Any]], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_jsonl(tmp_path_factory.mktemp("tag") / "slice.jsonl", corpus_rows[:SLICE])
+
+
+@pytest.fixture(scope="module")
+def expected(nlp: Any, corpus_rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return expected_rows(nlp, corpus_rows)
+
+
+def test_round_trip_equals_in_process_spacy_in_input_order_with_fields_passed_through(
+    server: ServerProcess, corpus_file: Path, expected: list[dict[str, Any]], tmp_path: Path
+) -> None:
+    output = tmp_path / "tagged.jsonl"
+    done = run_tag([str(corpus_file), "--target", server.address, "--output", str(output)])
+    assert done.returncode == 0, done.stderr
+    rows = read_jsonl(output)
+    assert len(rows) == len(expected) == 1395
+    assert [row["id"] for row in rows] == [row["id"] for row in expected]
+    assert rows == expected
+    assert all(row["source"] == "gum" and "text" not in row for row in rows)
+    assert "1395 documents" in done.stderr and "0 errors" in done.stderr
+    assert not (tmp_path / "tagged.jsonl.errors.jsonl").exists()
+
+
+def test_server_killed_and_restarted_on_same_port_mid_run_tags_every_document_exactly_once(
+    slice_file: Path, expected: list[dict[str, Any]], tmp_path: Path
+) -> None:
+    first = ServerProcess(["--workers", "1"])
+    first.wait_serving()
+    port = first.port
+    output = tmp_path / "tagged.jsonl"
+    command = start_tag(
+        [str(slice_file), "--target", first.address, "--output", str(output), "--window", "8"]
+    )
+    second = None
+    try:
+        written_before_kill = wait_for_lines(output, 60, command)
+        kill_server_tree(first)
+        second = ServerProcess(["--port", str(port), "--workers", "1"])
+        assert second.port == port
+        _, stderr = command.communicate(timeout=120)
+    finally:
+        if command.poll() is None:
+            command.kill()
+        if second is not None:
+            second.stop()
+    assert command.returncode == 0, stderr
+    assert written_before_kill < SLICE
+    assert "broke" in stderr and "reconnects" in stderr
+    assert read_jsonl(output) == expected[:SLICE]
+
+
+def test_resume_after_the_command_is_killed_mid_run_tags_every_document_exactly_once(
+    server: ServerProcess, slice_file: Path, expected: list[dict[str, Any]], tmp_path: Path
+) -> None:
+    output = tmp_path / "tagged.jsonl"
+    args = [
+        str(slice_file),
+        "--target",
+        server.address,
+        "--output",
+        str(output),
+        "--streams",
+        "1",
+        "--window",
+        "4",
+    ]
+    command = start_tag(args)
+    wait_for_lines(output, 100, command)
+    command.send_signal(signal.SIGKILL)
+    command.communicate(timeout=30)
+    written = count_lines(output)
+    assert written < SLICE
+    with output.open("a", encoding="utf-8") as handle:
+        handle.write('{"id": "GUM_torn", "entit')  # a write cut short by the kill
+
+    resumed = run_tag([*args, "--resume"])
+
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"{written} skipped" in resumed.stderr
+    assert f"{SLICE - written} documents" in resumed.stderr
+    assert read_jsonl(output) == expected[:SLICE]
+
+
+def test_document_over_the_server_limit_goes_to_the_errors_file_and_the_rest_are_tagged_exit_1(
+    server: ServerProcess, corpus_rows: list[dict[str, Any]], expected: list[dict[str, Any]], tmp_path: Path
+) -> None:
+    too_long = {"id": "too-long", "text": "Ada Lovelace lived in London. " * 3400}  # 102,000 > 100,000 chars
+    rows = [*corpus_rows[:20], too_long, *corpus_rows[20:40]]
+    output, errors = tmp_path / "tagged.jsonl", tmp_path / "errors.jsonl"
+    done = run_tag(
+        [
+            str(write_jsonl(tmp_path / "in.jsonl", rows)),
+            "-t",
+            server.address,
+            "-o",
+            str(output),
+            "--errors",
+            str(errors),
+        ]
+    )
+    assert done.returncode == 1, done.stderr
+    assert read_jsonl(output) == expected[:40]
+    [error] = read_jsonl(errors)
+    assert error["id"] == "too-long"
+    assert error["code"] == "INVALID_ARGUMENT"
+    assert "100000" in error["message"]
+    assert "1 errors" in done.stderr
+
+
+def test_usage_errors_exit_2(server: ServerProcess, corpus_file: Path, tmp_path: Path) -> None:
+    output = str(tmp_path / "out.jsonl")
+    assert run_tag([str(corpus_file), "--output", output]).returncode == 2  # no --target
+    assert run_tag([str(tmp_path / "missing.jsonl"), "-t", server.address, "-o", output]).returncode == 2
+    assert run_tag([str(corpus_file), "-t", server.address, "-o", "-", "--resume"]).returncode == 2
+    unknown_label = run_tag(
+        [str(corpus_file), "-t", server.address, "-o", output, "--labels", "PERSON,PLANET"]
+    )
+    assert unknown_label.returncode == 2
+    assert "PLANET" in unknown_label.stderr
+
+
+def test_unreachable_server_exits_2_after_the_retry_budget(corpus_file: Path, tmp_path: Path) -> None:
+    with socket.socket() as probe:
+        probe.bind(("localhost", 0))
+        closed_port = probe.getsockname()[1]
+    done = run_tag(
+        [
+            str(corpus_file),
+            "-t",
+            f"localhost:{closed_port}",
+            "-o",
+            str(tmp_path / "o.jsonl"),
+            "--retry-timeout",
+            "1",
+        ],
+        timeout=30,
+    )
+    assert done.returncode == 2
+    assert "cannot reach" in done.stderr
+
+
+def test_text_files_of_a_directory_read_from_stdin_list_and_labels_filter(
+    server: ServerProcess, tmp_path: Path
+) -> None:
+    folder = tmp_path / "texts"
+    folder.mkdir()
+    (folder / "b.txt").write_text("Grace Hopper worked in Arlington, Virginia.", encoding="utf-8")
+    (folder / "a.txt").write_text("Ada Lovelace was born in London in 1815.", encoding="utf-8")
+    done = run_tag([str(folder), "-t", server.address, "-o", "-", "--labels", "GPE"])
+    assert done.returncode == 0, done.stderr
+    rows = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [row["id"] for row in rows] == [str(folder / "a.txt"), str(folder / "b.txt")]
+    assert [[entity["text"] for entity in row["entities"]] for row in rows] == [
+        ["London"],
+        ["Arlington", "Virginia"],
+    ]
+
+    piped = run_tag(
+        ["-", "-t", server.address, "-o", "-"], stdin='{"id": 7, "text": "Paris is in France."}\n'
+    )
+    assert piped.returncode == 0, piped.stderr
+    [row] = [json.loads(line) for line in piped.stdout.splitlines()]
+    assert row["id"] == 7
+    assert {entity["text"] for entity in row["entities"]} == {"Paris", "France"}
