@@ -25,8 +25,14 @@ def run_tag(
     )
 
 
-def start_tag(args: Sequence[str]) -> subprocess.Popen[str]:
-    return subprocess.Popen([NER_TAG, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+def start_tag(args: Sequence[str], stdin: bool = False) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [NER_TAG, *args],
+        stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def write_jsonl(path: Path, rows: Sequence[dict[str, Any]]) -> Path:

@@ -203,3 +203,37 @@ def test_text_files_of_a_directory_read_from_stdin_list_and_labels_filter(
     [row] = [json.loads(line) for line in piped.stdout.splitlines()]
     assert row["id"] == 7
     assert {entity["text"] for entity in row["entities"]} == {"Paris", "France"}
+
+
+def test_stream_deadline_cuts_are_reconnected_and_every_document_is_tagged_once(
+    server: ServerProcess, slice_file: Path, expected: list[dict[str, Any]], tmp_path: Path
+) -> None:
+    output = tmp_path / "tagged.jsonl"
+    done = run_tag([str(slice_file), "-t", server.address, "-o", str(output), "--stream-timeout", "0.7"])
+    assert done.returncode == 0, done.stderr
+    assert "DEADLINE_EXCEEDED" in done.stderr
+    assert read_jsonl(output) == expected[:SLICE]
+
+
+def test_stdin_documents_are_tagged_and_written_as_they_arrive(server: ServerProcess, tmp_path: Path) -> None:
+    output = tmp_path / "tagged.jsonl"
+    command = start_tag(["-", "-t", server.address, "-o", str(output)], stdin=True)
+    assert command.stdin is not None
+    try:
+        for number in range(3):
+            command.stdin.write(
+                json.dumps({"id": f"d{number}", "text": "Ada Lovelace lived in London."}) + "\n"
+            )
+        command.stdin.flush()
+        assert wait_for_lines(output, 3, command, timeout=30) == 3  # while stdin is still open
+        command.stdin.write(json.dumps({"id": "d3", "text": "Kyoto is in Japan."}) + "\n")
+        command.stdin.close()
+        assert command.wait(30) == 0
+    finally:
+        if command.poll() is None:
+            command.kill()
+            command.wait()
+        for pipe in (command.stdin, command.stdout, command.stderr):
+            if pipe is not None:
+                pipe.close()
+    assert [row["id"] for row in read_jsonl(output)] == ["d0", "d1", "d2", "d3"]

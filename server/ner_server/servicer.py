@@ -11,7 +11,7 @@ import grpc
 from ner_client.proto import ner_pb2, ner_pb2_grpc
 from ner_server import convert
 from ner_server.batcher import Batcher
-from ner_server.errors import InvalidArgument, NerError, Unavailable, maps_errors, maps_stream_errors
+from ner_server.errors import InferenceFailed, InvalidArgument, NerError, Unavailable, maps_errors, maps_stream_errors
 from ner_server.handlers import MalformedRequest
 from ner_server.model import EntityRecord, ModelInfo
 from ner_server.settings import Settings
@@ -48,12 +48,15 @@ class NerServicer(ner_pb2_grpc.NerServiceServicer):
             check_text(document.text, f"documents[{index}].text", self._settings.max_text_chars)
         results = self._batcher.submit([document.text for document in documents], _deadline(context))
         try:
-            return Pb.BatchExtractEntitiesResponse(
-                results=[
-                    await _document_entities(document.id, labels, result)
-                    for document, result in zip(documents, results, strict=True)
-                ]
-            )
+            answers = []
+            for document, result in zip(documents, results, strict=True):
+                try:
+                    records = await result
+                except InferenceFailed as error:
+                    answers.append(Pb.DocumentEntities(id=document.id, error=convert.document_error(error)))
+                else:
+                    answers.append(Pb.DocumentEntities(id=document.id, entities=convert.entities(records, labels)))
+            return Pb.BatchExtractEntitiesResponse(results=answers)
         finally:
             for result in results:
                 result.cancel()

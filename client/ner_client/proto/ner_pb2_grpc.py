@@ -82,7 +82,11 @@ class NerServiceServicer:
 
     def BatchExtractEntities(self, request, context):
         """BatchExtractEntities tags several documents in one call. Results come back
-        in the order of the documents; a bad document fails the whole call.
+        in the order of the documents. Invalid input (an empty or over-long text,
+        too many documents, an unknown label) fails the whole call with
+        INVALID_ARGUMENT, and so does overload (RESOURCE_EXHAUSTED) or a lost worker
+        (UNAVAILABLE, safe to retry); a document the model itself fails on gets a
+        per-document error.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from ner_client.tag.inputs import FORMATS, check_inputs
-from ner_client.tag.pipeline import TagOptions, UsageError, tag
+from ner_client.tag.pipeline import Summary, TagOptions, UsageError, tag
 from ner_client.tag.streams import ConnectionFailed
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE = 0, 1, 2
@@ -41,7 +41,7 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--streams", type=_positive, default=2, help="parallel streams (default: %(default)s)")
     p.add_argument(
-        "--window", type=_positive, default=32, help="documents in flight per stream (default: %(default)s)"
+        "--window", type=_positive, default=64, help="documents in flight per stream (default: %(default)s)"
     )
     p.add_argument("--errors", help="errors JSONL file (default: OUTPUT.errors.jsonl, or stderr for stdout)")
     p.add_argument(
@@ -123,7 +123,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     return EXIT_SOME_FAILED if summary.errors else EXIT_OK
 
 
-async def _run(options: TagOptions):  # type: ignore[no-untyped-def]
+async def _run(options: TagOptions) -> Summary:
     task = asyncio.current_task()
     assert task is not None
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)

@@ -19,7 +19,7 @@ import grpc
 
 from ner_client.proto import ner_pb2
 from ner_client.tag.inputs import InputDocument, count_documents, read_documents
-from ner_client.tag.outputs import OrderedWriter, Outcome, id_key, scan_written
+from ner_client.tag.outputs import FLUSH_SECONDS, OrderedWriter, Outcome, id_key, scan_written
 from ner_client.tag.progress import Progress
 from ner_client.tag.streams import ConnectionFailed, Feed, Job, Stream, open_channel, wait_for_service
 
@@ -43,7 +43,7 @@ class TagOptions:
     id_token: bool = False
     labels: tuple[str, ...] = ()
     streams: int = 2
-    window: int = 32
+    window: int = 64
     errors: str | None = None
     resume: bool = False
     format: str = "auto"
@@ -73,7 +73,10 @@ async def tag(options: TagOptions) -> Summary:
     if options.resume and options.output == "-":
         raise UsageError("--resume needs an output file, not stdout")
     written = scan_written(Path(options.output)) if options.resume else set()
-    channel = open_channel(options.target, options.tls, options.id_token)
+    try:
+        channel = open_channel(options.target, options.tls, options.id_token)
+    except ValueError as error:  # for example an ID token over plaintext
+        raise UsageError(str(error)) from None
     try:
         info = await wait_for_service(channel, options.retry_budget)
         unknown = sorted(set(options.labels) - set(info.labels))
@@ -132,6 +135,7 @@ class _Run:
             )
             for number in range(1, self.options.streams + 1)
         ]
+        flusher = asyncio.create_task(self._flush_now_and_then())
         try:
             async with asyncio.TaskGroup() as group:
                 group.create_task(self._read(written))
@@ -142,7 +146,15 @@ class _Run:
             if failures is None:
                 raise
             raise failures.exceptions[0] from None
+        finally:
+            flusher.cancel()
         return sum(stream.reconnects for stream in streams)
+
+    async def _flush_now_and_then(self) -> None:
+        """Flush written lines even while no new answers arrive (a slow stdin, a reconnecting stream)."""
+        while True:
+            await asyncio.sleep(FLUSH_SECONDS)
+            self.writer.flush()
 
     async def _read(self, written: set[str]) -> None:
         sequence = 0
