@@ -1,0 +1,1 @@
+"""The FastAPI baseline: spaCy behind `POST /predict`, deployed the way tutorials show."""

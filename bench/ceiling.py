@@ -1,0 +1,136 @@
+"""The ceiling: the model in-process, `nlp.pipe` in N forked processes, each over its share.
+
+No network, no serialization, no queue: what spaCy itself does on every core. The model is
+loaded once and the processes are forked from it, as the server's workers are. Every batch size
+asked for is tried and the best is kept. Run it in a fresh process (`python -m bench.ceiling`),
+as `measure` does, so the fork happens before anything else has started threads.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from bench import corpus as corpora
+from bench.memory import tree_memory
+
+
+def measure(
+    corpus_path: str,
+    processes: int,
+    seconds: float,
+    batch_sizes: Sequence[int],
+    pipeline: str,
+    limit: int | None,
+) -> dict[str, Any]:
+    """Run the ceiling in a fresh interpreter and return its JSON result."""
+    command = [sys.executable, "-m", "bench.ceiling", "--corpus", corpus_path, "--processes", str(processes)]
+    command += ["--seconds", str(seconds), "--pipeline", pipeline]
+    command += ["--batch-sizes", ",".join(str(size) for size in batch_sizes)]
+    if limit is not None:
+        command += ["--limit", str(limit)]
+    done = subprocess.run(command, check=True, capture_output=True, text=True, cwd=corpora.ROOT)
+    return json.loads(done.stdout)
+
+
+def shares(texts: Sequence[str], parts: int) -> list[list[str]]:
+    """Split texts into `parts` shares of about equal characters (longest first, to the lightest)."""
+    buckets: list[list[str]] = [[] for _ in range(parts)]
+    sizes = [0] * parts
+    for text in sorted(texts, key=len, reverse=True):
+        lightest = sizes.index(min(sizes))
+        buckets[lightest].append(text)
+        sizes[lightest] += len(text)
+    return buckets
+
+
+def _run_share(nlp: Any, share: list[str], batch_size: int, seconds: float, start: Any, results: Any) -> None:
+    start.wait()
+    began = time.perf_counter()
+    docs = words = 0
+    elapsed = 0.0
+    while elapsed < seconds:
+        with nlp.memory_zone():
+            for doc in nlp.pipe(share, batch_size=batch_size):
+                docs += 1
+                words += corpora.count_words(doc.text)
+                _ = [(ent.start_char, ent.end_char, ent.label_) for ent in doc.ents]
+                elapsed = time.perf_counter() - began
+                if elapsed >= seconds:
+                    break
+    results.put((docs, words, time.perf_counter() - began))
+
+
+def run_batch_size(
+    nlp: Any, texts: Sequence[str], processes: int, batch_size: int, seconds: float
+) -> dict[str, Any]:
+    context = multiprocessing.get_context("fork")
+    start = context.Event()
+    results = context.Queue()
+    workers = [
+        context.Process(target=_run_share, args=(nlp, share, batch_size, seconds, start, results))
+        for share in shares(texts, processes)
+    ]
+    for worker in workers:
+        worker.start()
+    start.set()
+    time.sleep(min(seconds / 2, 2.0))
+    memory = tree_memory(os.getpid())
+    measured = [results.get(timeout=seconds * 20 + 120) for _ in workers]
+    for worker in workers:
+        worker.join()
+    return {
+        "batch_size": batch_size,
+        "docs_per_s": sum(docs / elapsed for docs, _, elapsed in measured),
+        "words_per_s": sum(words / elapsed for _, words, elapsed in measured),
+        "docs": sum(docs for docs, _, _ in measured),
+        "memory": memory.as_dict(),
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--corpus", required=True)
+    parser.add_argument("--processes", type=int, default=2)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--batch-sizes", default="8,32,128")
+    parser.add_argument("--pipeline", default="ner")
+    parser.add_argument("--model", default="en_core_web_md")
+    parser.add_argument("--limit", type=int)
+    args = parser.parse_args(argv)
+
+    from ner_server.model import load_pipeline
+
+    corpus = corpora.load(args.corpus, args.limit)
+    began = time.perf_counter()
+    nlp = load_pipeline(args.model, args.pipeline)
+    load_seconds = time.perf_counter() - began
+    with nlp.memory_zone():
+        list(nlp.pipe(corpus.texts[:8]))
+    runs = [
+        run_batch_size(nlp, corpus.texts, args.processes, int(size), args.seconds)
+        for size in args.batch_sizes.split(",")
+    ]
+    best = max(runs, key=lambda run: run["docs_per_s"])
+    result = {
+        "pipeline": args.pipeline,
+        "processes": args.processes,
+        "load_seconds": load_seconds,
+        "best_batch_size": best["batch_size"],
+        "docs_per_s": best["docs_per_s"],
+        "words_per_s": best["words_per_s"],
+        "memory": best["memory"],
+        "batch_sizes": runs,
+    }
+    json.dump(result, sys.stdout)
+
+
+if __name__ == "__main__":
+    main()
