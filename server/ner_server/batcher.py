@@ -115,6 +115,11 @@ class Batcher:
                 for waiting in batch:
                     _settle(waiting, Unavailable("the worker processing this document exited; retry"))
                 continue
+            except Exception as error:  # noqa: BLE001 - a lane must outlive any one batch
+                log.exception("dispatching a batch of %d documents failed", len(batch))
+                for waiting in batch:
+                    _settle(waiting, InferenceFailed(f"the batch failed: {type(error).__name__}"))
+                continue
             for waiting, (kind, value) in zip(batch, outcomes, strict=True):
                 _settle(waiting, value if kind == "ok" else InferenceFailed(str(value)))
 

@@ -52,8 +52,12 @@ class Worker:
         batch_id = next(self._batch_ids)
         answer: asyncio.Future[list[Any]] = asyncio.get_running_loop().create_future()
         self._pending[batch_id] = answer
-        self._writer.write(wire.encode((batch_id, texts)))
-        await self._writer.drain()
+        try:
+            self._writer.write(wire.encode((batch_id, texts)))
+            await self._writer.drain()
+        except (ConnectionError, OSError) as error:
+            self._pending.pop(batch_id, None)
+            raise WorkerDied(f"worker {self.pid} is gone: {error}") from error
         return await answer
 
     def close(self) -> None:
