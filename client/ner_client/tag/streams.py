@@ -49,14 +49,19 @@ TRANSIENT_CODES = frozenset(
     )
 )
 MAX_DOCUMENT_ATTEMPTS = 5
-#: Reconnect quickly: gRPC's own default backoff grows to two minutes.
-RECONNECT_OPTIONS = [
+#: The streams resend unanswered documents themselves, so gRPC's transparent retries (which
+#: replay a call's messages behind our back) are off. Reconnect quickly: gRPC's own default
+#: backoff grows to two minutes.
+_REPLACED_OPTIONS = ("grpc.service_config", "grpc.enable_retries")
+STREAM_CHANNEL_OPTIONS = [
+    ("grpc.enable_retries", 0),
     ("grpc.initial_reconnect_backoff_ms", 200),
     ("grpc.min_reconnect_backoff_ms", 200),
     ("grpc.max_reconnect_backoff_ms", 2000),
     ("grpc.keepalive_time_ms", 60_000),
     ("grpc.keepalive_timeout_ms", 20_000),
 ]
+
 
 _NEW, _RETRY, _END = 1, 0, 2
 
@@ -111,7 +116,9 @@ class Feed:
 def open_channel(target: str, tls: bool | None, id_token: bool) -> grpc.aio.Channel:
     where = parse_target(target, tls)
     secure = credentials(where, audience_of(target) if id_token else None)
-    options = channel_options() + RECONNECT_OPTIONS
+    options = [
+        option for option in channel_options() if option[0] not in _REPLACED_OPTIONS
+    ] + STREAM_CHANNEL_OPTIONS
     if secure is None:
         return grpc.aio.insecure_channel(where.address, options=options)
     return grpc.aio.secure_channel(where.address, secure, options=options)
@@ -225,10 +232,7 @@ class Stream:
 
     async def _send(self, call: grpc.aio.StreamStreamCall) -> None:  # type: ignore[type-arg]
         try:
-            resend = list(self._in_flight)
-            self._in_flight.clear()
-            for job in resend:
-                self._in_flight.append(job)
+            for job in list(self._in_flight):  # unanswered on the last call: they stay in flight
                 await call.write(self._request(job))
             while True:
                 while len(self._in_flight) >= self._window:
