@@ -26,7 +26,7 @@ $(VENV)/.installed: pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python 3.12 not found: install it (pyenv install 3.12) and retry"; exit 1; }
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(VENV)/bin/python -m pip install --quiet -e '.[dev]'
+	$(VENV)/bin/python -m pip install --quiet -e '.[dev,bench]'
 	touch $@
 
 tools: $(TOOLS)/bin/grpcurl $(TOOLS)/bin/ghz $(TOOLS)/node_modules/.bin/buf
@@ -54,3 +54,12 @@ lint: setup
 
 protos: setup
 	$(VENV)/bin/python scripts/generate_protos.py
+
+# The full benchmark (about 15 minutes; docs/benchmarks.md). wrk comes from Debian's packages.
+bench: setup
+	command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
+	$(VENV)/bin/python -m bench.run
+
+# Seconds, not minutes: the benchmark still runs end to end (also part of `make test`).
+bench-smoke: setup
+	$(VENV)/bin/python -m pytest tests/test_bench_smoke.py

@@ -43,7 +43,8 @@ def run_ghz(
             ghz_path(), "--insecure", "--proto", PROTO, "--import-paths", "protos", "--call", CALL,
             "--data-file", str(data), "--concurrency", str(concurrency),
             "--connections", str(min(connections, concurrency)), "--duration", f"{seconds:g}s",
-            "--timeout", "30s", "--duration-stop", "wait", "--skipFirst", str(skip_first), "--format", "json", address,
+            "--timeout", "30s", "--duration-stop", "wait", "--skipFirst", str(skip_first),
+            "--format", "json", address,
         ]  # fmt: skip
         done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=seconds + 120)
     if not done.stdout.strip():

@@ -2,19 +2,24 @@
 
 Each stream runs in its own spawned process (so clients do not share a GIL), sends documents
 as fast as the server's stream window lets it, and checks that results come back in order.
-Latency is per document: from the moment the client hands it to gRPC to its result.
+Latency is per document: from the moment the client hands it to gRPC to its result. The client
+keeps at most `WINDOW` documents unanswered: gRPC would otherwise read the whole generator ahead.
 """
 
 from __future__ import annotations
 
 import itertools
 import multiprocessing
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
 from bench import corpus as corpora
+
+#: Documents a stream has sent but not had answered; twice the server's default stream window.
+WINDOW = 128
 
 
 def run_streams(
@@ -59,9 +64,11 @@ def _one_stream(address: str, source: tuple[Any, ...], seconds: float) -> dict[s
 
     sent_at: list[float] = []
     words: list[int] = []
+    window = threading.Semaphore(WINDOW)
 
     def timed(texts: Iterator[str]) -> Iterator[str]:
         for text in texts:
+            window.acquire()
             words.append(corpora.count_words(text))
             sent_at.append(time.perf_counter())
             yield text
@@ -73,6 +80,7 @@ def _one_stream(address: str, source: tuple[Any, ...], seconds: float) -> dict[s
     with NerClient(address, stream_timeout=seconds + 600) as client:
         for index, result in enumerate(client.stream(timed(_texts(source, began + seconds)))):
             latencies.append(time.perf_counter() - sent_at[index])
+            window.release()
             out_of_order += result.id != str(index)
             if result.error is None:
                 ok_words += words[index]

@@ -1,0 +1,113 @@
+"""The speed targets of issue 3, checked against one run's results: ratio, PASS or MISS."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from statistics import median
+from typing import Any
+
+LONG = "gum_wiki"
+PARAGRAPHS = "gum_wiki_sentences"
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    measured: float | None
+    target: str
+    passed: bool | None
+    detail: str = ""
+
+    @property
+    def verdict(self) -> str:
+        return {True: "PASS", False: "MISS", None: "n/a"}[self.passed]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "verdict": self.verdict}
+
+
+def check_all(results: dict[str, Any]) -> list[Check]:
+    corpora = results.get("corpora", {})
+    checks = [
+        _vs_ceiling(corpora.get(LONG), "long documents, unary, c=16, one connection", 16, 0.90),
+        _stream_vs_ceiling(corpora.get(LONG), "long documents, one stream", 0.95),
+        _vs_ceiling(corpora.get(PARAGRAPHS), "paragraphs, unary, c=64, one connection", 64, 0.75),
+        _stream_vs_ceiling(corpora.get(PARAGRAPHS), "paragraphs, one stream", 0.85),
+        _vs_baseline(corpora.get(PARAGRAPHS), "paragraphs, best service vs best baseline", 7.0),
+        _vs_baseline(corpora.get(LONG), "long documents, best service vs best baseline", 3.0),
+        _c256(corpora),
+        _at_most(results.get("short_sentence", {}).get("p50_ms"), "one short sentence, c=1, p50 ms", 3.0),
+        _start(results),
+        _at_most(results.get("memory_workers", {}).get("pss_ratio"), "PSS, 2 workers / 1 worker", 1.4),
+        _at_most(results.get("distinct", {}).get("rss_growth_pct"), "distinct paragraphs, RSS growth %", 5.0),
+    ]
+    return checks
+
+
+def _unary(corpus: dict[str, Any] | None, concurrency: int, connections: int) -> dict[str, Any] | None:
+    for run in (corpus or {}).get("service", {}).get("unary", []):
+        if run["concurrency"] == concurrency and run["connections"] == connections:
+            return run
+    return None
+
+
+def _ratio(value: float | None, reference: float | None) -> float | None:
+    return value / reference if value is not None and reference else None
+
+
+def _at_least(ratio: float | None, name: str, goal: float, detail: str = "") -> Check:
+    return Check(name, ratio, f">= {goal:g}", None if ratio is None else ratio >= goal, detail)
+
+
+def _at_most(value: float | None, name: str, goal: float, detail: str = "") -> Check:
+    return Check(name, value, f"<= {goal:g}", None if value is None else value <= goal, detail)
+
+
+def _vs_ceiling(corpus: dict[str, Any] | None, name: str, concurrency: int, goal: float) -> Check:
+    run = _unary(corpus, concurrency, 1)
+    ceiling = (corpus or {}).get("ceiling", {}).get("docs_per_s")
+    service = run["docs_per_s"] if run else None
+    return _at_least(_ratio(service, ceiling), f"{name} / ceiling", goal, _pair(service, ceiling))
+
+
+def _stream_vs_ceiling(corpus: dict[str, Any] | None, name: str, goal: float) -> Check:
+    runs = [run for run in (corpus or {}).get("service", {}).get("streams", []) if run["streams"] == 1]
+    ceiling = (corpus or {}).get("ceiling", {}).get("docs_per_s")
+    service = runs[0]["docs_per_s"] if runs else None
+    return _at_least(_ratio(service, ceiling), f"{name} / ceiling", goal, _pair(service, ceiling))
+
+
+def _vs_baseline(corpus: dict[str, Any] | None, name: str, goal: float) -> Check:
+    service_runs = [
+        *(corpus or {}).get("service", {}).get("unary", []),
+        *(corpus or {}).get("service", {}).get("streams", []),
+    ]
+    baseline_runs = (corpus or {}).get("baseline", {}).get("runs", [])
+    service = max((run["docs_per_s"] for run in service_runs), default=None)
+    baseline = max((run["docs_per_s"] for run in baseline_runs), default=None)
+    return _at_least(_ratio(service, baseline), f"{name} (x)", goal, _pair(service, baseline))
+
+
+def _c256(corpora: dict[str, Any]) -> Check:
+    runs = [run for corpus in corpora.values() for run in corpus.get("service", {}).get("unary", [])]
+    runs = [run for run in runs if run["concurrency"] == 256]
+    if not runs:
+        return Check("c=256: errors other than RESOURCE_EXHAUSTED", None, "0", None)
+    bad = sum(count for run in runs for code, count in run["errors"].items() if code != "ResourceExhausted")
+    shed = sum(run["errors"].get("ResourceExhausted", 0) for run in runs)
+    worst_p99 = max((run["p99_ms"] or 0) for run in runs)
+    detail = f"RESOURCE_EXHAUSTED {shed}, worst p99 {worst_p99:.0f} ms"
+    return Check("c=256: errors other than RESOURCE_EXHAUSTED", bad, "0", bad == 0, detail)
+
+
+def _start(results: dict[str, Any]) -> Check:
+    starts = results.get("service_start_seconds", [])
+    value = median(starts) if starts else None
+    detail = "median of " + ", ".join(f"{start:.2f}" for start in starts)
+    return _at_most(value, "process start to SERVING, 2 workers, s", 3.0, detail)
+
+
+def _pair(service: float | None, reference: float | None) -> str:
+    if service is None or reference is None:
+        return ""
+    return f"{service:.1f} vs {reference:.1f} docs/s"

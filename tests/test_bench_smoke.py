@@ -1,0 +1,40 @@
+"""A tiny run of the benchmark: it must still run end to end and write its JSON and plot.
+
+Only that: the numbers of so short a run mean nothing, and no test asserts on timings.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.conftest import CORPUS, require_tool
+
+
+def test_bench_quick_run_writes_results_and_plot(tmp_path: Path) -> None:
+    require_tool("ghz")
+    from bench.run import main
+
+    main(
+        [
+            "--corpus", str(CORPUS / "gum_wiki_sentences.jsonl"), "--limit", "12", "--quick",
+            "--parts", "ceiling,service", "--seconds", "0.5", "--concurrencies", "1,4",
+            "--batch-sizes", "8", "--streams", "2", "--out", str(tmp_path),
+        ]
+    )  # fmt: skip
+
+    results = json.loads((tmp_path / "results.json").read_text())
+    entry = results["corpora"]["gum_wiki_sentences"]
+    assert entry["corpus"]["docs"] == 12
+    assert entry["ceiling"]["docs_per_s"] > 0
+    assert {run["concurrency"] for run in entry["service"]["unary"]} == {1, 4}
+    for run in [*entry["service"]["unary"], *entry["service"]["streams"]]:
+        assert run["ok"] > 0
+        assert run["errors"] == {}
+        assert {"docs_per_s", "words_per_s", "p50_ms", "p95_ms", "p99_ms"} <= run.keys()
+    assert [run["streams"] for run in entry["service"]["streams"]] == [1, 2]
+    assert all(run["out_of_order"] == 0 for run in entry["service"]["streams"])
+    assert entry["service"]["memory"]["pss_mib"] > 0
+    assert results["service_start_seconds"]
+    assert {check["verdict"] for check in results["targets"]} <= {"PASS", "MISS", "n/a"}
+    assert (tmp_path / "gum_wiki_sentences.png").read_bytes().startswith(b"\x89PNG")
