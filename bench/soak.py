@@ -28,7 +28,9 @@ RESULTS = ROOT / "bench" / "results"
 
 
 def load_texts(name: str) -> list[str]:
-    return [json.loads(line)["text"] for line in (CORPUS / name).read_text(encoding="utf-8").splitlines() if line]
+    return [
+        json.loads(line)["text"] for line in (CORPUS / name).read_text(encoding="utf-8").splitlines() if line
+    ]
 
 
 class Soak:
@@ -73,7 +75,9 @@ class Soak:
             text = "x" * (self.max_chars + 1)
             return "too_long", lambda: stub.ExtractEntities(Request(text=text), timeout=30)
         if roll < 0.95:
-            return "bad_label", lambda: stub.ExtractEntities(Request(text="Oslo.", labels=["NOPE"]), timeout=30)
+            return "bad_label", lambda: stub.ExtractEntities(
+                Request(text="Oslo.", labels=["NOPE"]), timeout=30
+            )
         return "invalid_utf8", lambda: raw(b"\x0a\x03\xff\xfe\xfd", timeout=30)
 
     def stream_caller(self, seed: int) -> None:
@@ -90,13 +94,18 @@ class Soak:
                 try:
                     for response in stub.StreamExtractEntities(requests, timeout=120):
                         code = response.result.error.code if response.result.HasField("error") else 0
-                        self.record("stream_document", grpc.StatusCode.OK if code == 0 else grpc.StatusCode.INVALID_ARGUMENT)
+                        self.record(
+                            "stream_document",
+                            grpc.StatusCode.OK if code == 0 else grpc.StatusCode.INVALID_ARGUMENT,
+                        )
                 except grpc.RpcError as error:
                     self.record("stream", error.code())
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--minutes", type=float, default=10)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--callers", type=int, default=24)
@@ -119,7 +128,10 @@ def main() -> None:
             with soak.lock:
                 calls = sum(soak.counts.values())
             samples.append({"seconds": round(elapsed, 1), "calls": calls, **memory.as_dict()})
-            print(f"{elapsed:7.0f}s  calls {calls:8d}  RSS {memory.rss_mib:8.1f} MiB  PSS {memory.pss_mib:8.1f} MiB", flush=True)
+            print(
+                f"{elapsed:7.0f}s  calls {calls:8d}  RSS {memory.rss_mib:8.1f} MiB  PSS {memory.pss_mib:8.1f} MiB",
+                flush=True,
+            )
             time.sleep(args.sample_seconds)
     finally:
         soak.stop.set()
