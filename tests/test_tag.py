@@ -209,7 +209,9 @@ def test_stream_deadline_cuts_are_reconnected_and_every_document_is_tagged_once(
     server: ServerProcess, slice_file: Path, expected: list[dict[str, Any]], tmp_path: Path
 ) -> None:
     output = tmp_path / "tagged.jsonl"
-    done = run_tag([str(slice_file), "-t", server.address, "-o", str(output), "--stream-timeout", "0.7"])
+    done = run_tag(
+        [str(slice_file), "-t", server.address, "-o", str(output), "--stream-timeout", "1.5", "--window", "8"]
+    )
     assert done.returncode == 0, done.stderr
     assert "DEADLINE_EXCEEDED" in done.stderr
     assert read_jsonl(output) == expected[:SLICE]

@@ -12,9 +12,9 @@ import signal
 import sys
 from collections.abc import Sequence
 
+from ner_client.tag.connection import ConnectionFailed
 from ner_client.tag.inputs import FORMATS, check_inputs
 from ner_client.tag.pipeline import Summary, TagOptions, UsageError, tag
-from ner_client.tag.streams import ConnectionFailed
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE = 0, 1, 2
 

@@ -126,7 +126,7 @@ def _is_jsonl(path: Path, fmt: str) -> bool:
 
 
 def _files_under(directory: Path) -> list[Path]:
-    found = []
+    found: list[Path] = []
     for root, dirs, files in os.walk(directory):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         found.extend(Path(root, name) for name in sorted(files) if not name.startswith("."))

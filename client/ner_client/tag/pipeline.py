@@ -18,10 +18,11 @@ from typing import Any
 import grpc
 
 from ner_client.proto import ner_pb2
+from ner_client.tag.connection import ConnectionFailed, open_channel, wait_for_service
 from ner_client.tag.inputs import InputDocument, count_documents, read_documents
 from ner_client.tag.outputs import FLUSH_SECONDS, OrderedWriter, Outcome, id_key, scan_written
 from ner_client.tag.progress import Progress
-from ner_client.tag.streams import ConnectionFailed, Feed, Job, Stream, open_channel, wait_for_service
+from ner_client.tag.streams import Feed, Job, Stream
 
 _CODE_NAMES = {code.value[0]: code.name for code in grpc.StatusCode}
 #: Room left in a request message for everything but the text.
@@ -219,5 +220,9 @@ async def _documents(options: TagOptions) -> AsyncIterator[InputDocument]:
         for document in documents:
             yield document
         return
-    while (document := await asyncio.to_thread(next, documents, None)) is not None:
-        yield document
+    while (arrived := await asyncio.to_thread(_next, documents)) is not None:
+        yield arrived
+
+
+def _next(documents: Iterator[InputDocument]) -> InputDocument | None:
+    return next(documents, None)

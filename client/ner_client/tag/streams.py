@@ -14,7 +14,6 @@ overloaded or shutting down) goes back to the feed, ahead of new documents, a fe
 from __future__ import annotations
 
 import asyncio
-import random
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -22,22 +21,10 @@ from dataclasses import dataclass, field
 
 import grpc
 
-from ner_client._channel import audience_of, channel_options, credentials, parse_target
 from ner_client.proto import ner_pb2, ner_pb2_grpc
+from ner_client.tag.connection import RETRYABLE, Backoff, ConnectionFailed
 from ner_client.tag.inputs import InputDocument
 
-#: Stream failures worth reconnecting for. Anything else (UNAUTHENTICATED, UNIMPLEMENTED...) is fatal.
-RETRYABLE = frozenset(
-    {
-        grpc.StatusCode.UNAVAILABLE,
-        grpc.StatusCode.DEADLINE_EXCEEDED,
-        grpc.StatusCode.CANCELLED,
-        grpc.StatusCode.RESOURCE_EXHAUSTED,
-        grpc.StatusCode.ABORTED,
-        grpc.StatusCode.INTERNAL,
-        grpc.StatusCode.UNKNOWN,
-    }
-)
 #: Per-document error codes that mean "try again later", not "this document is bad".
 TRANSIENT_CODES = frozenset(
     code.value[0]
@@ -49,25 +36,9 @@ TRANSIENT_CODES = frozenset(
     )
 )
 MAX_DOCUMENT_ATTEMPTS = 5
-#: The streams resend unanswered documents themselves, so gRPC's transparent retries (which
-#: replay a call's messages behind our back) are off. Reconnect quickly: gRPC's own default
-#: backoff grows to two minutes.
-_REPLACED_OPTIONS = ("grpc.service_config", "grpc.enable_retries")
-STREAM_CHANNEL_OPTIONS = [
-    ("grpc.enable_retries", 0),
-    ("grpc.initial_reconnect_backoff_ms", 200),
-    ("grpc.min_reconnect_backoff_ms", 200),
-    ("grpc.max_reconnect_backoff_ms", 2000),
-    ("grpc.keepalive_time_ms", 60_000),
-    ("grpc.keepalive_timeout_ms", 20_000),
-]
 
 
 _NEW, _RETRY, _END = 1, 0, 2
-
-
-class ConnectionFailed(Exception):
-    """No stream could make progress for the whole retry budget, or the server refused outright."""
 
 
 @dataclass(slots=True)
@@ -113,52 +84,6 @@ class Feed:
         return self.ended and self.retries_waiting == 0
 
 
-def open_channel(target: str, tls: bool | None, id_token: bool) -> grpc.aio.Channel:
-    where = parse_target(target, tls)
-    secure = credentials(where, audience_of(target) if id_token else None)
-    options = [
-        option for option in channel_options() if option[0] not in _REPLACED_OPTIONS
-    ] + STREAM_CHANNEL_OPTIONS
-    if secure is None:
-        return grpc.aio.insecure_channel(where.address, options=options)
-    return grpc.aio.secure_channel(where.address, secure, options=options)
-
-
-class Backoff:
-    """Exponential backoff with jitter, and the retry budget: give up after `budget` s without progress."""
-
-    def __init__(self, budget: float, first: float = 0.1, most: float = 5.0) -> None:
-        self.budget, self.first, self.most = budget, first, most
-        self.failures = 0
-        self.failing_since: float | None = None
-
-    def progressed(self) -> None:
-        self.failures = 0
-        self.failing_since = None
-
-    async def wait(self, error: grpc.aio.AioRpcError) -> None:
-        now = time.monotonic()
-        self.failing_since = self.failing_since or now
-        if now - self.failing_since > self.budget:
-            raise ConnectionFailed(f"gave up after {self.budget:g} s: {error.code().name}: {error.details()}")
-        delay = min(self.most, self.first * 2**self.failures) * random.uniform(0.5, 1.0)
-        self.failures += 1
-        await asyncio.sleep(delay)
-
-
-async def wait_for_service(channel: grpc.aio.Channel, budget: float) -> ner_pb2.GetModelInfoResponse:
-    """GetModelInfo, retried while the server is unreachable or still loading its model."""
-    stub = ner_pb2_grpc.NerServiceStub(channel)
-    backoff = Backoff(budget)
-    while True:
-        try:
-            return await stub.GetModelInfo(ner_pb2.GetModelInfoRequest(), timeout=30)
-        except grpc.aio.AioRpcError as error:
-            if error.code() not in RETRYABLE:
-                raise ConnectionFailed(f"{error.code().name}: {error.details()}") from error
-            await backoff.wait(error)
-
-
 OnAnswer = Callable[[Job, ner_pb2.DocumentEntities], None]
 OnNotice = Callable[[str], None]
 
@@ -180,7 +105,7 @@ class Stream:
         notice: OnNotice = lambda message: None,
     ) -> None:
         self.name = name
-        self._stub = ner_pb2_grpc.NerServiceStub(channel)
+        self._stub = ner_pb2_grpc.NerServiceStub(channel)  # type: ignore[no-untyped-call]
         self._feed = feed
         self._on_answer = on_answer
         self._labels = list(labels)
@@ -190,6 +115,7 @@ class Stream:
         self._notice = notice
         self._in_flight: deque[Job] = deque()
         self._room = asyncio.Event()
+        self._answers_this_call = 0
         self.reconnects = 0
 
     async def run(self) -> None:
@@ -205,7 +131,9 @@ class Stream:
                         f"reconnecting, {len(self._in_flight)} documents to resend"
                     )
                 self.reconnects += 1
-                if error.code() != grpc.StatusCode.DEADLINE_EXCEEDED or self._backoff.failures:
+                # A stream cut by its own deadline after answering reconnects at once (a Cloud
+                # Run request timeout); any other break, or a cut with no answer, backs off.
+                if error.code() != grpc.StatusCode.DEADLINE_EXCEEDED or not self._answers_this_call:
                     await self._backoff.wait(error)
                 continue
             if not self._in_flight and self._feed.drained:
@@ -213,6 +141,7 @@ class Stream:
 
     async def _one_call(self) -> None:
         """Run one call until it ends. Raises AioRpcError when it breaks with documents unanswered."""
+        self._answers_this_call = 0
         call = self._stub.StreamExtractEntities(timeout=self._timeout)
         sender = asyncio.create_task(self._send(call))
         try:
@@ -230,10 +159,10 @@ class Stream:
             await asyncio.gather(sender, return_exceptions=True)
             call.cancel()
 
-    async def _send(self, call: grpc.aio.StreamStreamCall) -> None:  # type: ignore[type-arg]
+    async def _send(self, call: grpc.aio.StreamStreamCall) -> None:
         try:
-            for job in list(self._in_flight):  # unanswered on the last call: they stay in flight
-                await call.write(self._request(job))
+            for unanswered in list(self._in_flight):  # from the last call: they stay in flight
+                await call.write(self._request(unanswered))
             while True:
                 while len(self._in_flight) >= self._window:
                     self._room.clear()
@@ -267,6 +196,7 @@ class Stream:
                 f"stream {self.name} is back after {time.monotonic() - self._backoff.failing_since:.1f} s"
             )
         self._backoff.progressed()
+        self._answers_this_call += 1
         job.attempts += 1
         if (
             result.HasField("error")
