@@ -9,6 +9,7 @@ as `measure` does, so the fork happens before anything else has started threads.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import multiprocessing
 import os
@@ -41,30 +42,31 @@ def measure(
 
 
 def shares(texts: Sequence[str], parts: int) -> list[list[str]]:
-    """Split texts into `parts` shares of about equal characters (longest first, to the lightest)."""
-    buckets: list[list[str]] = [[] for _ in range(parts)]
+    """Split texts into `parts` shares of about equal characters, each kept in corpus order."""
+    buckets: list[list[int]] = [[] for _ in range(parts)]
     sizes = [0] * parts
-    for text in sorted(texts, key=len, reverse=True):
+    for index in sorted(range(len(texts)), key=lambda index: len(texts[index]), reverse=True):
         lightest = sizes.index(min(sizes))
-        buckets[lightest].append(text)
-        sizes[lightest] += len(text)
-    return buckets
+        buckets[lightest].append(index)
+        sizes[lightest] += len(texts[index])
+    return [[texts[index] for index in sorted(bucket)] for bucket in buckets]
 
 
 def _run_share(nlp: Any, share: list[str], batch_size: int, seconds: float, start: Any, results: Any) -> None:
+    # Whole batches only: nlp.pipe finishes a batch before it yields its first doc, so every
+    # doc counted is done and every doc done is counted.
+    batches = [share[offset : offset + batch_size] for offset in range(0, len(share), batch_size)]
     start.wait()
     began = time.perf_counter()
     docs = words = 0
-    elapsed = 0.0
-    while elapsed < seconds:
+    for batch in itertools.cycle(batches):
         with nlp.memory_zone():
-            for doc in nlp.pipe(share, batch_size=batch_size):
+            for doc in nlp.pipe(batch, batch_size=batch_size):
                 docs += 1
                 words += corpora.count_words(doc.text)
                 _ = [(ent.start_char, ent.end_char, ent.label_) for ent in doc.ents]
-                elapsed = time.perf_counter() - began
-                if elapsed >= seconds:
-                    break
+        if time.perf_counter() - began >= seconds:
+            break
     results.put((docs, words, time.perf_counter() - began))
 
 
