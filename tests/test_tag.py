@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import socket
 from pathlib import Path
@@ -239,3 +240,22 @@ def test_stdin_documents_are_tagged_and_written_as_they_arrive(server: ServerPro
             if pipe is not None:
                 pipe.close()
     assert [row["id"] for row in read_jsonl(output)] == ["d0", "d1", "d2", "d3"]
+
+
+def test_documents_of_a_killed_worker_are_sent_again_and_tagged_once(
+    slice_file: Path, expected: list[dict[str, Any]], tmp_path: Path
+) -> None:
+    server = ServerProcess(["--workers", "1"])
+    try:
+        server.wait_serving()
+        output = tmp_path / "tagged.jsonl"
+        command = start_tag([str(slice_file), "-t", server.address, "-o", str(output), "--streams", "1"])
+        wait_for_lines(output, 40, command)
+        [worker] = server.worker_pids()
+        os.kill(worker, signal.SIGKILL)
+        _, stderr = command.communicate(timeout=120)
+    finally:
+        server.stop()
+    assert command.returncode == 0, stderr
+    assert " retried" in stderr  # the killed worker's documents were answered UNAVAILABLE and resent
+    assert read_jsonl(output) == expected[:SLICE]

@@ -115,6 +115,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         rate = summary.documents / summary.seconds if summary.seconds > 0 else 0.0
         skipped = f", {summary.skipped} skipped (already written)" if summary.skipped else ""
         reconnects = f", {summary.reconnects} reconnects" if summary.reconnects else ""
+        reconnects += f", {summary.retried} retried" if summary.retried else ""
         print(
             f"ner-tag: {summary.documents} documents, {summary.entities} entities, {summary.errors} errors"
             f"{skipped}{reconnects}, {summary.seconds:.1f} s, {rate:.1f} docs/s",

@@ -67,7 +67,10 @@ class Summary:
     errors: int
     skipped: int
     seconds: float
+    #: Times a stream was reconnected.
     reconnects: int
+    #: Documents sent again after a transient per-document error (their worker died...).
+    retried: int
 
 
 async def tag(options: TagOptions) -> Summary:
@@ -88,12 +91,18 @@ async def tag(options: TagOptions) -> Summary:
         writer = OrderedWriter(options.output, _errors_path(options), append=options.resume)
         try:
             run = _Run(options, info.limits.max_message_bytes, writer, progress)
-            reconnects = await run.go(channel, written)
+            streams = await run.go(channel, written)
         finally:
             writer.close()
             progress.close()
         return Summary(
-            progress.documents, progress.entities, progress.errors, run.skipped, progress.seconds, reconnects
+            documents=progress.documents,
+            entities=progress.entities,
+            errors=progress.errors,
+            skipped=run.skipped,
+            seconds=progress.seconds,
+            reconnects=sum(stream.reconnects for stream in streams),
+            retried=sum(stream.retried for stream in streams),
         )
     finally:
         await channel.close()
@@ -121,7 +130,7 @@ class _Run:
         self.feed = Feed()
         self.skipped = 0
 
-    async def go(self, channel: grpc.aio.Channel, written: set[str]) -> int:
+    async def go(self, channel: grpc.aio.Channel, written: set[str]) -> list[Stream]:
         streams = [
             Stream(
                 str(number),
@@ -149,7 +158,7 @@ class _Run:
             raise failures.exceptions[0] from None
         finally:
             flusher.cancel()
-        return sum(stream.reconnects for stream in streams)
+        return streams
 
     async def _flush_now_and_then(self) -> None:
         """Flush written lines even while no new answers arrive (a slow stdin, a reconnecting stream)."""

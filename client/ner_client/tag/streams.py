@@ -117,6 +117,7 @@ class Stream:
         self._room = asyncio.Event()
         self._answers_this_call = 0
         self.reconnects = 0
+        self.retried = 0
 
     async def run(self) -> None:
         while True:
@@ -205,5 +206,6 @@ class Stream:
         ):
             job.not_before = time.monotonic() + min(5.0, 0.2 * 2**job.attempts)
             self._feed.retry(job)
+            self.retried += 1
             return
         self._on_answer(job, result)
