@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import platform
 import subprocess
+import time
 from importlib import metadata
 from typing import Any
 
@@ -63,3 +64,18 @@ def _os_name() -> str | None:
     except OSError:
         pass
     return None
+
+
+def idle_share(seconds: float = 1.0) -> float:
+    """Share of all CPUs idle over `seconds`: near 1.0 when nothing else runs on the machine."""
+    before = _cpu_times()
+    time.sleep(seconds)
+    after = _cpu_times()
+    total = sum(after) - sum(before)
+    idle = (after[3] + after[4]) - (before[3] + before[4])
+    return idle / total if total else 1.0
+
+
+def _cpu_times() -> list[int]:
+    with open("/proc/stat") as handle:
+        return [int(value) for value in handle.readline().split()[1:]]

@@ -64,6 +64,22 @@ def extras_text(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def idle_warning(results: dict[str, Any]) -> str:
+    """A warning when something else kept the CPUs busy just before a part ran."""
+    idle = {
+        f"{name} {part}": share
+        for name, entry in results.get("corpora", {}).items()
+        for part, share in entry.get("idle_before", {}).items()
+    }
+    if not idle:
+        return "idle share before each part not measured"
+    busy = {label: share for label, share in idle.items() if share < 0.9}
+    if not busy:
+        return "machine idle before every part (>= 90% idle over 1 s)"
+    listed = ", ".join(f"{label} {share:.0%}" for label, share in busy.items())
+    return f"WARNING: the machine was busy with other work, ratios are unreliable (idle before: {listed})"
+
+
 def _row(label: str, run: dict[str, Any]) -> str:
     errors = ", ".join(f"{code} {count}" for code, count in run.get("errors", {}).items()) or "-"
     return (

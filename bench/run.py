@@ -4,8 +4,8 @@
     .venv/bin/python -m bench.run --quick         # the same, short: for development
     .venv/bin/python -m bench.run --corpus X.jsonl --parts ceiling,service --seconds 1
 
-Prints a table per corpus and the targets with PASS/MISS; writes `results.json` and one PNG per
-corpus to `--out` (default `bench/results/`). Loads only localhost; every load is bounded in time.
+Prints a table per corpus and the targets with PASS/MISS; writes `results.json`, `summary.md` and one
+PNG per corpus to `--out` (default `bench/results/`). Loads only localhost; every load is bounded in time.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bench import ceiling, machine, plots, report, targets
+from bench import ceiling, machine, markdown, plots, report, targets
 from bench import corpus as corpora
 from bench.grpc_load import run_ghz
 from bench.http_load import BaselineServer, run_wrk
@@ -47,6 +47,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--pipeline", default="ner", help="the service's and the ceiling's pipeline")
     parser.add_argument("--distinct", type=int, help="distinct paragraphs for the memory-zone check")
     parser.add_argument("--limit", type=int, help="use only the first N documents of each corpus")
+    parser.add_argument(
+        "--server-args",
+        default="",
+        help="extra ner-server flags, e.g. '--batch-max-documents 32' (knob sweeps)",
+    )
     parser.add_argument("--out", type=Path, default=corpora.ROOT / "bench" / "results")
     args = parser.parse_args(argv)
     for key, value in (QUICK if args.quick else FULL).items():
@@ -60,7 +65,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 def start_service(args: argparse.Namespace, workers: int, starts: list[float]) -> tuple[ServerProcess, float]:
-    server = ServerProcess(["--workers", str(workers), "--pipeline", args.pipeline])
+    server = ServerProcess(
+        ["--workers", str(workers), "--pipeline", args.pipeline, *args.server_args.split()]
+    )
     start = server.wait_serving()
     if workers == 2:
         starts.append(start)
@@ -153,9 +160,12 @@ def measure_distinct(server: ServerProcess, count: int) -> dict[str, Any]:
 
 def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     args = parse_args(argv)
-    from ner_server.settings import Settings
+    from ner_server.cli import parse_settings
 
-    settings = {**dataclasses.asdict(Settings()), "workers": args.workers, "pipeline": args.pipeline}
+    chosen = parse_settings(
+        ["--workers", str(args.workers), "--pipeline", args.pipeline, *args.server_args.split()]
+    )
+    settings = dataclasses.asdict(chosen)
     began = time.monotonic()
     starts: list[float] = []
     results: dict[str, Any] = {
@@ -176,13 +186,17 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
             "corpus": {"path": path, "docs": len(corpus.texts), "words": corpus.words, "chars": corpus.chars,
                        "words_per_doc": corpus.words_per_doc},
         }  # fmt: skip
+        entry["idle_before"] = {}
         if "ceiling" in args.parts:
+            entry["idle_before"]["ceiling"] = machine.idle_share()
             entry["ceiling"] = ceiling.measure(
                 path, args.workers, args.seconds, args.batch_sizes, args.pipeline, args.limit
             )
         if "baseline" in args.parts:
+            entry["idle_before"]["baseline"] = machine.idle_share()
             entry["baseline"] = measure_baseline(args, corpus)
         if "service" in args.parts:
+            entry["idle_before"]["service"] = machine.idle_share()
             entry["service"] = measure_service(args, path, corpus, starts)
         results["corpora"][corpus.name] = entry
         print(report.corpus_table(corpus.name, entry), flush=True)
@@ -193,9 +207,11 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     results["elapsed_seconds"] = time.monotonic() - began
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.json").write_text(json.dumps(results, indent=1) + "\n")
+    (args.out / "summary.md").write_text(markdown.render(results))
     for name, entry in results["corpora"].items():
         plots.plot_corpus(name, entry, args.out)
     print(report.extras_text(results))
+    print(report.idle_warning(results))
     print(report.targets_table(checks))
     print(f"wrote {args.out}/results.json and plots in {results['elapsed_seconds']:.0f} s")
     return results

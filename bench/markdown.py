@@ -1,0 +1,121 @@
+"""One run as Markdown (`summary.md` beside `results.json`), to paste into docs/benchmarks.md.
+
+.venv/bin/python -m bench.markdown bench/results/results.json
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+from bench.report import idle_warning
+
+
+def render(results: dict[str, Any]) -> str:
+    parts = [_machine(results), idle_warning(results), _targets(results)]
+    parts += [_corpus(name, entry) for name, entry in results.get("corpora", {}).items()]
+    parts.append(_extras(results))
+    return "\n\n".join(part for part in parts if part) + "\n"
+
+
+def _machine(results: dict[str, Any]) -> str:
+    info = results["machine"]
+    packages = ", ".join(f"{name} {version}" for name, version in info["packages"].items() if version)
+    tools = ", ".join(version for version in info["tools"].values() if version)
+    return (
+        f"Run of {results['started']}, {results.get('elapsed_seconds', 0):.0f} s. "
+        f"Machine: {info['cpus']} CPUs "
+        f"({info['cpu_model']}), {info['memory_gib']} GiB, {info['os']}, Linux {info['kernel']}, "
+        f"Python {info['python']}; load average at start {info['load_average_at_start'][0]:.2f}. "
+        f"Versions: {packages}; {tools}. Options: `{_options(results['options'])}`."
+    )
+
+
+def _options(options: dict[str, Any]) -> str:
+    keys = (
+        "seconds",
+        "concurrencies",
+        "batch_sizes",
+        "connections",
+        "streams",
+        "workers",
+        "pipeline",
+        "distinct",
+    )
+    return " ".join(f"{key}={options[key]}" for key in keys if key in options)
+
+
+def _targets(results: dict[str, Any]) -> str:
+    rows = ["| measure | value | target | verdict | detail |", "|---|---:|---|---|---|"]
+    for check in results.get("targets", []):
+        value = "-" if check["measured"] is None else f"{check['measured']:.3g}"
+        rows.append(
+            f"| {check['name']} | {value} | {check['target']} | {check['verdict']} | {check['detail']} |"
+        )
+    return "\n".join(rows)
+
+
+def _corpus(name: str, entry: dict[str, Any]) -> str:
+    info = entry["corpus"]
+    rows = [
+        f"**{name}** ({info['docs']} documents, {info['words_per_doc']:.0f} words each on average)",
+        "",
+        "| what | docs/s | words/s | p50 ms | p95 ms | p99 ms | errors |",
+        "|---|---:|---:|---:|---:|---:|---|",
+    ]
+    if "ceiling" in entry:
+        ceiling = entry["ceiling"]
+        rows.append(
+            _row(f"ceiling, {ceiling['processes']} processes, batch {ceiling['best_batch_size']}", ceiling)
+        )
+    for run in entry.get("baseline", {}).get("runs", []):
+        rows.append(_row(f"FastAPI baseline c={run['concurrency']}", run))
+    for run in entry.get("service", {}).get("unary", []):
+        rows.append(_row(f"service unary c={run['concurrency']}, {run['connections']} conn", run))
+    for run in entry.get("service", {}).get("streams", []):
+        rows.append(_row(f"service, {run['streams']} stream(s)", run))
+    rows += ["", "| process tree | RSS MiB | PSS MiB | processes | start s |", "|---|---:|---:|---:|---:|"]
+    for part in ("ceiling", "baseline", "service"):
+        section = entry.get(part)
+        if section and section.get("memory"):
+            memory, start = section["memory"], section.get("start_seconds", section.get("load_seconds"))
+            cells = f"{memory['rss_mib']:.0f} | {memory['pss_mib']:.0f} | {memory['processes']} | {start:.2f}"
+            rows.append(f"| {part} | {cells} |")
+    return "\n".join(rows)
+
+
+def _row(label: str, run: dict[str, Any]) -> str:
+    errors = ", ".join(f"{code} {count}" for code, count in run.get("errors", {}).items()) or "-"
+    cells = [f"{run[key]:.1f}" if run.get(key) is not None else "-" for key in ("p50_ms", "p95_ms", "p99_ms")]
+    return (
+        f"| {label} | {run['docs_per_s']:.1f} | {run['words_per_s']:.0f} | {' | '.join(cells)} | {errors} |"
+    )
+
+
+def _extras(results: dict[str, Any]) -> str:
+    lines = []
+    if "short_sentence" in results:
+        short = results["short_sentence"]
+        lines.append(
+            f"- One short sentence at c=1: p50 {short['p50_ms']:.2f} ms, p99 {short['p99_ms']:.2f} ms."
+        )
+    if "memory_workers" in results:
+        memory = results["memory_workers"]
+        lines.append(
+            f"- PSS with 1 worker {memory['1']['pss_mib']:.0f} MiB, "
+            f"with 2 workers {memory['2']['pss_mib']:.0f} MiB "
+            f"(x{memory['pss_ratio']:.2f})."
+        )
+    if "distinct" in results:
+        zone = results["distinct"]
+        lines.append(
+            f"- {zone['count']:,} distinct paragraphs after {zone['warmup']:,} of warm-up: RSS "
+            f"{zone['rss_before_mib']:.0f} -> {zone['rss_after_mib']:.0f} MiB "
+            f"({zone['rss_growth_pct']:+.1f}%)."
+        )
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(render(json.loads(open(sys.argv[1]).read())), end="")
