@@ -5,7 +5,8 @@ each response with the oldest job in flight (the server answers in input order).
 breaks (UNAVAILABLE, a restarted server, GOAWAY, a stream deadline, CANCELLED by the server) the
 jobs still in flight are kept; the stream reconnects with backoff and sends exactly those again
 before taking new ones. A job leaves a stream only when its answer has been read, so no document
-is lost, and an answer is accepted once, so none is repeated.
+is lost, and an answer is accepted once, so none is repeated. An answer whose id is not the
+oldest document's means the call is out of step; it is dropped like a broken one.
 
 A document answered with a transient per-document error (its worker died, the server was
 overloaded or shutting down) goes back to the feed, ahead of new documents, a few times.
@@ -149,11 +150,9 @@ class Stream:
             while (response := await call.read()) is not grpc.aio.EOF:
                 self._answer(response.result)
             if self._in_flight:
-                raise grpc.aio.AioRpcError(
+                raise _broken(
                     grpc.StatusCode.UNAVAILABLE,
-                    grpc.aio.Metadata(),
-                    grpc.aio.Metadata(),
-                    details=f"the stream ended with {len(self._in_flight)} documents unanswered",
+                    f"the stream ended with {len(self._in_flight)} documents unanswered",
                 )
         finally:
             sender.cancel()
@@ -186,12 +185,15 @@ class Stream:
     def _answer(self, result: ner_pb2.DocumentEntities) -> None:
         if not self._in_flight:
             raise ConnectionFailed(f"stream {self.name}: an answer for {result.id!r} that nothing awaits")
+        if result.id != self._in_flight[0].document.id:
+            # Out of step (a call replayed without some of its documents): accept nothing from
+            # this call any more and resend everything unanswered on a new one.
+            raise _broken(
+                grpc.StatusCode.ABORTED,
+                f"answer for {result.id!r}, expected {self._in_flight[0].document.id!r}",
+            )
         job = self._in_flight.popleft()
         self._room.set()
-        if result.id != job.document.id:
-            raise ConnectionFailed(
-                f"stream {self.name}: answer for {result.id!r}, expected {job.document.id!r}"
-            )
         if self._backoff.failing_since is not None:
             self._notice(
                 f"stream {self.name} is back after {time.monotonic() - self._backoff.failing_since:.1f} s"
@@ -209,3 +211,8 @@ class Stream:
             self.retried += 1
             return
         self._on_answer(job, result)
+
+
+def _broken(code: grpc.StatusCode, details: str) -> grpc.aio.AioRpcError:
+    """A call failure the client detected itself, handled like one reported by gRPC."""
+    return grpc.aio.AioRpcError(code, grpc.aio.Metadata(), grpc.aio.Metadata(), details=details)
