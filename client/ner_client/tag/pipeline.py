@@ -119,9 +119,11 @@ def _errors_path(options: TagOptions) -> str:
 
 
 class _Run:
+    """One run's moving parts: the feed, the buffer slots, the streams, the ordered writer."""
+
     def __init__(
         self, options: TagOptions, max_message_bytes: int, writer: OrderedWriter, progress: Progress
-    ):
+    ) -> None:
         self.options = options
         self.max_bytes = max(0, max_message_bytes - _MESSAGE_OVERHEAD)
         self.writer = writer
