@@ -20,7 +20,12 @@ SERVICE_CONFIG = json.dumps(
     {
         "methodConfig": [
             {
-                "name": [{"service": "ner.v1.NerService"}],
+                # Unary methods only: a retried bidirectional stream was seen to reach a new server
+                # without its first documents, so streams are resumed by their callers instead.
+                "name": [
+                    {"service": "ner.v1.NerService", "method": method}
+                    for method in ("ExtractEntities", "BatchExtractEntities", "GetModelInfo")
+                ],
                 "retryPolicy": {
                     "maxAttempts": 5,
                     "initialBackoff": "0.1s",
