@@ -67,3 +67,45 @@ def run_ghz(
         "errors": statuses,
         "error_messages": dict(report.get("errorDistribution") or {}),
     }
+
+
+STREAM_CALL = "ner.v1.NerService.StreamExtractEntities"
+
+
+def run_ghz_streams(
+    address: str, texts: tuple[str, ...], streams: int, repeat: int, words_per_doc: float
+) -> dict[str, Any]:
+    """`streams` concurrent `StreamExtractEntities` calls from ghz, each sending the corpus `repeat` times.
+
+    ghz reports one latency per stream, not per document, so only throughput and errors are kept.
+    """
+    messages = [{"document": {"id": str(index), "text": text}} for index, text in enumerate(texts * repeat)]
+    with tempfile.TemporaryDirectory() as scratch:
+        data = Path(scratch) / "requests.json"
+        data.write_text(json.dumps(messages))
+        command = [
+            ghz_path(), "--insecure", "--proto", PROTO, "--import-paths", "protos", "--call", STREAM_CALL,
+            "--data-file", str(data), "--concurrency", str(streams), "--connections", "1",
+            "--total", str(streams), "--timeout", "600s", "--format", "json", address,
+        ]  # fmt: skip
+        done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=900)
+    if not done.stdout.strip():
+        raise RuntimeError(f"ghz failed: {done.stderr.strip()}")
+    report = json.loads(done.stdout)
+    statuses: dict[str, int] = dict(report.get("statusCodeDistribution") or {})
+    ok_streams = statuses.pop("OK", 0)
+    duration = report["total"] / 1e9
+    ok = ok_streams * len(messages)
+    return {
+        "streams": streams,
+        "client": "ghz",
+        "seconds": duration,
+        "ok": ok,
+        "docs_per_s": ok / duration,
+        "words_per_s": ok / duration * words_per_doc,
+        "p50_ms": None,
+        "p95_ms": None,
+        "p99_ms": None,
+        "errors": statuses,
+        "error_messages": dict(report.get("errorDistribution") or {}),
+    }

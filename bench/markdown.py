@@ -74,7 +74,7 @@ def _corpus(name: str, entry: dict[str, Any]) -> str:
     for run in entry.get("service", {}).get("unary", []):
         rows.append(_row(f"service unary c={run['concurrency']}, {run['connections']} conn", run))
     for run in entry.get("service", {}).get("streams", []):
-        rows.append(_row(f"service, {run['streams']} stream(s)", run))
+        rows.append(_row(f"service, {run['streams']} stream(s), {run.get('client', 'python')} client", run))
     rows += ["", "| process tree | RSS MiB | PSS MiB | processes | start s |", "|---|---:|---:|---:|---:|"]
     for part in ("ceiling", "baseline", "service"):
         section = entry.get(part)

@@ -32,10 +32,10 @@ def plot_corpus(name: str, corpus: dict[str, Any], out_dir: Path) -> Path:
     ceiling = corpus.get("ceiling", {}).get("docs_per_s")
     if ceiling:
         throughput.axhline(ceiling, color="black", linestyle="--", label="ceiling (nlp.pipe in-process)")
-    for run, color in zip(service.get("streams", []), ("tab:green", "tab:olive"), strict=False):
-        throughput.axhline(
-            run["docs_per_s"], color=color, linestyle="-.", label=f"{run['streams']} stream(s)"
-        )
+    stream_colors = ("tab:green", "tab:olive", "tab:cyan", "tab:pink")
+    for run, color in zip(service.get("streams", []), stream_colors, strict=False):
+        label = f"{run['streams']} stream(s), {run.get('client', 'python')} client"
+        throughput.axhline(run["docs_per_s"], color=color, linestyle="-.", label=label)
     throughput.set(xscale="log", xlabel="concurrent calls", ylabel="documents/s", title=f"{name}: throughput")
     throughput.set_ylim(bottom=0)
     latency.set(xscale="log", yscale="log", xlabel="concurrent calls", ylabel="ms", title=f"{name}: latency")

@@ -21,7 +21,7 @@ def corpus_table(name: str, corpus: dict[str, Any]) -> str:
     for run in corpus.get("service", {}).get("unary", []):
         lines.append(_row(f"service c={run['concurrency']} conn={run['connections']}", run))
     for run in corpus.get("service", {}).get("streams", []):
-        lines.append(_row(f"service {run['streams']} stream(s)", run))
+        lines.append(_row(f"service {run['streams']} stream(s), {run.get('client', 'python')}", run))
     for part in ("ceiling", "baseline", "service"):
         section = corpus.get(part) or {}
         memory = section.get("memory")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import math
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -20,7 +21,7 @@ from typing import Any
 
 from bench import ceiling, machine, markdown, plots, report, targets
 from bench import corpus as corpora
-from bench.grpc_load import run_ghz
+from bench.grpc_load import run_ghz, run_ghz_streams
 from bench.http_load import BaselineServer, run_wrk
 from bench.memory import tree_memory
 from bench.stream_load import run_distinct, run_streams
@@ -91,6 +92,10 @@ def measure_service(
             run_streams(server.address, path, count, args.seconds, args.limit)
             for count in sorted({1, args.streams})
         ]
+        for count, python_run in zip(sorted({1, args.streams}), list(streams), strict=True):
+            # As long as the Python client's run: the corpus repeated to fill `seconds`.
+            repeat = max(1, math.ceil(python_run["docs_per_s"] * args.seconds / count / len(corpus.texts)))
+            streams.append(run_ghz_streams(server.address, corpus.texts, count, repeat, corpus.words_per_doc))
         memory = tree_memory(server.pid)
     finally:
         server.stop()

@@ -106,6 +106,7 @@ def _summarise(parts: list[dict[str, Any]], streams: int) -> dict[str, Any]:
     ok = sum(part["ok"] for part in parts)
     return {
         "streams": streams,
+        "client": "python",
         "seconds": seconds,
         "ok": ok,
         "docs_per_s": ok / seconds,

@@ -32,8 +32,9 @@ def test_bench_quick_run_writes_results_and_plot(tmp_path: Path) -> None:
         assert run["ok"] > 0
         assert run["errors"] == {}
         assert {"docs_per_s", "words_per_s", "p50_ms", "p95_ms", "p99_ms"} <= run.keys()
-    assert [run["streams"] for run in entry["service"]["streams"]] == [1, 2]
-    assert all(run["out_of_order"] == 0 for run in entry["service"]["streams"])
+    streams = [(run["client"], run["streams"]) for run in entry["service"]["streams"]]
+    assert streams == [("python", 1), ("python", 2), ("ghz", 1), ("ghz", 2)]
+    assert all(run.get("out_of_order", 0) == 0 for run in entry["service"]["streams"])
     assert entry["service"]["memory"]["pss_mib"] > 0
     assert results["service_start_seconds"]
     assert {check["verdict"] for check in results["targets"]} <= {"PASS", "MISS", "n/a"}
