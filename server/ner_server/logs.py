@@ -8,6 +8,8 @@ import sys
 import time
 from typing import Any
 
+from ner_server.tracing import TRACE_FIELD, current_trace
+
 _STANDARD_ATTRIBUTES = frozenset(vars(logging.makeLogRecord({})))
 
 
@@ -25,6 +27,8 @@ class JsonFormatter(logging.Formatter):
         for key, value in vars(record).items():
             if key not in _STANDARD_ATTRIBUTES and not key.startswith("_"):
                 entry[key] = value
+        if (trace := current_trace.get()) is not None:
+            entry[TRACE_FIELD] = trace
         if record.exc_info:
             entry["stack_trace"] = self.formatException(record.exc_info)
         return json.dumps(entry, default=str, ensure_ascii=False)

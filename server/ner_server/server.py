@@ -18,6 +18,7 @@ from ner_server.pool import WorkerPool
 from ner_server.reflection import enable_reflection
 from ner_server.servicer import NerServicer
 from ner_server.settings import Settings
+from ner_server.tracing import TraceInterceptor
 
 log = logging.getLogger(__name__)
 
@@ -80,11 +81,12 @@ async def start_server(settings: Settings) -> RunningServer:
         )
     )
     server = grpc.aio.server(
+        interceptors=[TraceInterceptor.from_environment()],
         options=[
             ("grpc.max_receive_message_length", settings.max_message_bytes),
             ("grpc.max_send_message_length", settings.max_message_bytes),
             ("grpc.so_reuseport", 0),
-        ]
+        ],
     )
     servicer = NerServicer(settings, batcher, model)
     add_ner_service(servicer, server)
