@@ -95,7 +95,11 @@ class NerServiceServicer:
     def StreamExtractEntities(self, request_iterator, context):
         """StreamExtractEntities tags a stream of documents. Results come back in
         input order, one for each document. A bad document gets a per-document
-        error and the stream goes on.
+        error and the stream goes on (a request that cannot be parsed at all is
+        answered with an empty id). The server reads at most `Limits.stream_window`
+        documents ahead of the results it has sent. When the server shuts down,
+        it answers the documents it has read, then ends the stream with
+        UNAVAILABLE: resend the documents not answered.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
