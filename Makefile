@@ -19,6 +19,8 @@ help:
 	@echo "make protos regenerate the Python stubs from protos/"
 	@echo "make lint   buf lint, buf format, ruff"
 	@echo "make bench  the full benchmark (see docs/benchmarks.md)"
+	@echo "make image-test  build the Dockerfile with buildah, run it with podman, check it (docs/deploy.md)"
+	@echo "make deploy PROJECT=... REGION=...  build with Cloud Build and deploy to Cloud Run (docs/deploy.md)"
 
 setup: $(VENV)/.installed tools
 
@@ -59,6 +61,16 @@ protos: setup
 bench: setup
 	command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
 	$(VENV)/bin/python -m bench.run
+
+# The container image, built from the Dockerfile and run with podman (root; installs podman,
+# buildah, runc and debootstrap if missing). About 5 minutes the first time; `make test` runs it
+# too when CI is set. Measured facts land in build/image-test.json.
+.PHONY: image-test
+image-test: setup
+	NER_IMAGE_TEST=1 $(VENV)/bin/python -m pytest tests/test_image.py
+	@cat build/image-test.json
+
+include deploy/deploy.mk
 
 # Seconds, not minutes: the benchmark still runs end to end (also part of `make test`).
 bench-smoke: setup
