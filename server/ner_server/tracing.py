@@ -48,7 +48,7 @@ def trace_id(metadata: Sequence[tuple[str, str | bytes]] | None) -> str | None:
     return None
 
 
-class TraceInterceptor(grpc.aio.ServerInterceptor):
+class TraceInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
     """Sets `current_trace` for each call and logs the call's completion at DEBUG."""
 
     def __init__(self, project: str | None) -> None:
@@ -66,13 +66,13 @@ class TraceInterceptor(grpc.aio.ServerInterceptor):
         handler = await continuation(handler_call_details)
         if handler is None:
             return handler
-        found = trace_id(handler_call_details.invocation_metadata)  # type: ignore[attr-defined]
+        found = trace_id(handler_call_details.invocation_metadata)
         trace = f"projects/{self._project}/traces/{found}" if found and self._project else None
-        method = handler_call_details.method  # type: ignore[attr-defined]
+        method = handler_call_details.method
         for kind in ("unary_unary", "unary_stream", "stream_unary", "stream_stream"):
             behavior = getattr(handler, kind)
             if behavior is not None:
-                return handler._replace(**{kind: _traced(behavior, method, trace)})  # type: ignore[attr-defined,no-any-return]
+                return handler._replace(**{kind: _traced(behavior, method, trace)})
         return handler
 
 
