@@ -53,6 +53,7 @@ class Batcher:
         self._arrived = asyncio.Event()
         self._space = asyncio.Condition()
         self._lanes: list[asyncio.Task[None]] = []
+        self._idle_lanes = 0
 
     def start(self, get_worker: WorkerSource, workers: int, lanes_per_worker: int) -> None:
         for slot in range(workers):
@@ -124,15 +125,25 @@ class Batcher:
                 _settle(waiting, value if kind == "ok" else InferenceFailed(str(value)))
 
     async def _take(self) -> list[_Waiting]:
+        self._idle_lanes += 1
+        try:
+            return await self._take_share()
+        finally:
+            self._idle_lanes -= 1
+
+    async def _take_share(self) -> list[_Waiting]:
+        """Up to the limits, but no more than this lane's share of what is waiting, so one lane
+        cannot take all the work while other workers sit idle."""
         limits = self._limits
         while True:
             while not self._queue:
                 self._arrived.clear()
                 await self._arrived.wait()
             now = asyncio.get_running_loop().time()
+            share = -(-len(self._queue) // self._idle_lanes)
             batch: list[_Waiting] = []
             chars = expired = abandoned = 0
-            while self._queue and len(batch) < limits.max_documents:
+            while self._queue and len(batch) < min(limits.max_documents, share):
                 waiting = self._queue[0]
                 if batch and chars + len(waiting.text) > limits.max_chars:
                     break

@@ -36,13 +36,13 @@ class Settings:
     #: Most characters a worker runs through `nlp.pipe` at once (one over-long text still runs alone).
     batch_max_chars: int = 100_000
     #: Batches sent ahead to each worker, so it never waits for the front process between batches.
-    batches_in_flight_per_worker: int = 2
+    batches_in_flight_per_worker: int = 1
     #: Documents waiting for a worker before new calls are refused with RESOURCE_EXHAUSTED.
     max_queued_documents: int = 2_048
     #: Characters waiting for a worker before new calls are refused with RESOURCE_EXHAUSTED.
     max_queued_chars: int = 8_000_000
     #: Documents of one stream read ahead of the results already sent back.
-    stream_window: int = 64
+    stream_window: int = 256
     #: Seconds in-flight calls get to finish after SIGTERM (Cloud Run allows 10 in all).
     grace_seconds: float = 8.0
     #: Log level name for the JSON log on stdout.
