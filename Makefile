@@ -51,8 +51,8 @@ test: setup
 lint: setup
 	buf lint
 	buf format --diff --exit-code
-	$(VENV)/bin/ruff check server client tests scripts
-	$(VENV)/bin/ruff format --check server client tests scripts
+	$(VENV)/bin/ruff check server client tests scripts bench
+	$(VENV)/bin/ruff format --check server client tests scripts bench
 
 protos: setup
 	$(VENV)/bin/python scripts/generate_protos.py

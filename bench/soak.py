@@ -17,9 +17,9 @@ from collections import Counter
 from pathlib import Path
 
 import grpc
+from ner_client.proto import ner_pb2, ner_pb2_grpc
 
 from bench.memory import tree_memory
-from ner_client.proto import ner_pb2, ner_pb2_grpc
 from tests.support import ServerProcess
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -127,9 +127,11 @@ def main() -> None:
             memory = tree_memory(server.pid)
             with soak.lock:
                 calls = sum(soak.counts.values())
-            samples.append({"seconds": round(elapsed, 1), "calls": calls, **memory.as_dict()})
+            sample = {"seconds": round(elapsed, 1), "calls": calls, **memory.as_dict()}
+            samples.append(sample)
             print(
-                f"{elapsed:7.0f}s  calls {calls:8d}  RSS {memory.rss_mib:8.1f} MiB  PSS {memory.pss_mib:8.1f} MiB",
+                f"{elapsed:7.0f}s  calls {calls:8d}  "
+                f"RSS {memory.rss_mib:8.1f} MiB  PSS {memory.pss_mib:8.1f} MiB",
                 flush=True,
             )
             time.sleep(args.sample_seconds)

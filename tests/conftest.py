@@ -10,8 +10,8 @@ from pathlib import Path
 
 import grpc
 import pytest
-
 from ner_client.proto import ner_pb2_grpc
+
 from tests.support import ServerProcess
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -57,7 +57,7 @@ def stub(channel: grpc.Channel) -> ner_pb2_grpc.NerServiceStub:
 
 
 @pytest.fixture(scope="session")
-def nlp():  # type: ignore[no-untyped-def]
+def nlp():
     """The same pipeline as the server's default, in this process: the reference for fidelity."""
     from ner_server.model import load_pipeline
 

@@ -7,8 +7,8 @@ import pytest
 from grpc_health.v1 import health_pb2
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
 from ner_client.proto import ner_pb2
+
 from tests.reference import assert_offsets_slice, expected_rows, rows
 from tests.support import ServerProcess
 
@@ -32,7 +32,7 @@ def raw_text_field(payload: bytes) -> bytes:
 
 
 @pytest.mark.parametrize("name", sorted(UNUSUAL_TEXTS))
-def test_unusual_text_has_exact_offsets_and_matches_spacy(stub, nlp, name: str) -> None:  # type: ignore[no-untyped-def]
+def test_unusual_text_has_exact_offsets_and_matches_spacy(stub, nlp, name: str) -> None:
     text = UNUSUAL_TEXTS[name]
     response = stub.ExtractEntities(ner_pb2.ExtractEntitiesRequest(text=text), timeout=30)
     assert rows(response.entities) == expected_rows(nlp, [text])[0]
@@ -40,7 +40,7 @@ def test_unusual_text_has_exact_offsets_and_matches_spacy(stub, nlp, name: str) 
     assert response.entities, f"expected entities in the {name} text"
 
 
-def test_invalid_utf8_is_invalid_argument_not_internal(channel) -> None:  # type: ignore[no-untyped-def]
+def test_invalid_utf8_is_invalid_argument_not_internal(channel) -> None:
     call = channel.unary_unary(EXTRACT, request_serializer=None, response_deserializer=None)
     with pytest.raises(grpc.RpcError) as raised:
         call(raw_text_field(b"Paris \xff\xfe caf\xc3"), timeout=30)
@@ -48,9 +48,11 @@ def test_invalid_utf8_is_invalid_argument_not_internal(channel) -> None:  # type
     assert "UTF-8" in raised.value.details()
 
 
-def test_invalid_utf8_in_a_stream_is_a_per_document_error(channel) -> None:  # type: ignore[no-untyped-def]
+def test_invalid_utf8_in_a_stream_is_a_per_document_error(channel) -> None:
     call = channel.stream_stream(
-        STREAM, request_serializer=None, response_deserializer=ner_pb2.StreamExtractEntitiesResponse.FromString
+        STREAM,
+        request_serializer=None,
+        response_deserializer=ner_pb2.StreamExtractEntitiesResponse.FromString,
     )
 
     def document(text: bytes) -> bytes:
@@ -62,7 +64,7 @@ def test_invalid_utf8_in_a_stream_is_a_per_document_error(channel) -> None:  # t
     assert [e.text for r in responses for e in r.result.entities] == ["Lima", "Quito"]
 
 
-def test_errors_carry_no_traceback_or_internal_path(stub, channel) -> None:  # type: ignore[no-untyped-def]
+def test_errors_carry_no_traceback_or_internal_path(stub, channel) -> None:
     raw = channel.unary_unary(EXTRACT, request_serializer=None, response_deserializer=None)
     attempts = [
         lambda: stub.ExtractEntities(ner_pb2.ExtractEntitiesRequest(text=""), timeout=30),
@@ -80,7 +82,7 @@ def test_errors_carry_no_traceback_or_internal_path(stub, channel) -> None:  # t
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=st.text(alphabet=st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=300))
-def test_any_unicode_text_gets_offsets_that_slice_it_and_matches_spacy(stub, nlp, text: str) -> None:  # type: ignore[no-untyped-def]
+def test_any_unicode_text_gets_offsets_that_slice_it_and_matches_spacy(stub, nlp, text: str) -> None:
     response = stub.ExtractEntities(ner_pb2.ExtractEntitiesRequest(text=text), timeout=30)
     assert_offsets_slice(text, response.entities)
     assert rows(response.entities) == expected_rows(nlp, [text])[0]
@@ -89,12 +91,14 @@ def test_any_unicode_text_gets_offsets_that_slice_it_and_matches_spacy(stub, nlp
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     words=st.lists(
-        st.sampled_from(["Angela", "Merkel", "Zürich", "東京", "in", "2019", "Google", "—", "🙂", "São", "Paulo", "."]),
+        st.sampled_from(
+            ["Angela", "Merkel", "Zürich", "東京", "in", "2019", "Google", "—", "🙂", "São", "Paulo", "."]
+        ),
         min_size=1,
         max_size=40,
     )
 )
-def test_entity_rich_unicode_text_matches_spacy(stub, nlp, words: list[str]) -> None:  # type: ignore[no-untyped-def]
+def test_entity_rich_unicode_text_matches_spacy(stub, nlp, words: list[str]) -> None:
     text = " ".join(words)
     response = stub.ExtractEntities(ner_pb2.ExtractEntitiesRequest(text=text), timeout=30)
     assert_offsets_slice(text, response.entities)

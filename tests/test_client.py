@@ -6,14 +6,13 @@ import asyncio
 
 import grpc
 import pytest
-
 from ner_client import AsyncNerClient, Document, Entity, NerClient
 from ner_client._channel import audience_of, parse_target
 
 TEXT = "Toni Morrison taught at Princeton University from 1989."
 
 
-def test_sync_client_returns_plain_entities(server) -> None:  # type: ignore[no-untyped-def]
+def test_sync_client_returns_plain_entities(server) -> None:
     with NerClient(server.address) as client:
         entities = client.extract(TEXT)
         assert all(isinstance(e, Entity) for e in entities)
@@ -29,25 +28,25 @@ def test_sync_client_returns_plain_entities(server) -> None:  # type: ignore[no-
         assert client.model_info().model_name == "en_core_web_md"
 
 
-def test_sync_client_reports_a_bad_streamed_document_as_its_error(server) -> None:  # type: ignore[no-untyped-def]
+def test_sync_client_reports_a_bad_streamed_document_as_its_error(server) -> None:
     with NerClient(server.address) as client:
         results = list(client.stream(["Vienna.", "", "Prague."]))
     assert [r.ok for r in results] == [True, False, True]
     assert results[1].error is not None and results[1].error.code == grpc.StatusCode.INVALID_ARGUMENT
 
 
-def test_sync_client_raises_invalid_argument_for_empty_text(server) -> None:  # type: ignore[no-untyped-def]
+def test_sync_client_raises_invalid_argument_for_empty_text(server) -> None:
     with NerClient(server.address) as client, pytest.raises(grpc.RpcError) as raised:
         client.extract("")
     assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
 
 
-def test_async_client_matches_the_sync_client(server) -> None:  # type: ignore[no-untyped-def]
+def test_async_client_matches_the_sync_client(server) -> None:
     async def run() -> tuple[list[Entity], list[str]]:
         async with AsyncNerClient(server.address) as client:
             entities = await client.extract(TEXT)
 
-            async def texts():  # type: ignore[no-untyped-def]
+            async def texts():
                 for city in ["Rome", "Madrid"]:
                     yield city + "."
 
@@ -60,7 +59,7 @@ def test_async_client_matches_the_sync_client(server) -> None:  # type: ignore[n
     assert streamed == ["Rome", "Madrid"]
 
 
-def test_client_has_a_deadline_by_default(server) -> None:  # type: ignore[no-untyped-def]
+def test_client_has_a_deadline_by_default(server) -> None:
     with NerClient(server.address, timeout=0.000001) as client, pytest.raises(grpc.RpcError) as raised:
         client.extract(TEXT)
     assert raised.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED

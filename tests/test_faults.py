@@ -11,23 +11,25 @@ import time
 import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-
 from ner_client import NerClient
 from ner_client.proto import ner_pb2, ner_pb2_grpc
+
 from tests.support import SERVICE, ServerProcess
 
 SERVING = health_pb2.HealthCheckResponse.SERVING
 
 
 @pytest.fixture
-def two_worker_server():  # type: ignore[no-untyped-def]
+def two_worker_server():
     server = ServerProcess(["--workers", "2"])
     server.wait_serving()
     yield server
     assert server.stop() == 0
 
 
-def load(address: str, texts: list[str], stop: threading.Event, codes: list[grpc.StatusCode], retrying: bool) -> None:
+def load(
+    address: str, texts: list[str], stop: threading.Event, codes: list[grpc.StatusCode], retrying: bool
+) -> None:
     if retrying:
         with NerClient(address, timeout=60) as client:
             while not stop.is_set():
@@ -49,11 +51,14 @@ def load(address: str, texts: list[str], stop: threading.Event, codes: list[grpc
                     codes.append(error.code())
 
 
-def run_load_and_kill_a_worker(server: ServerProcess, texts: list[str], retrying: bool) -> tuple[list, list[int]]:  # type: ignore[type-arg]
+def run_load_and_kill_a_worker(
+    server: ServerProcess, texts: list[str], retrying: bool
+) -> tuple[list, list[int]]:  # type: ignore[type-arg]
     stop = threading.Event()
     codes: list[grpc.StatusCode] = []
     callers = [
-        threading.Thread(target=load, args=(server.address, texts[i::8], stop, codes, retrying)) for i in range(8)
+        threading.Thread(target=load, args=(server.address, texts[i::8], stop, codes, retrying))
+        for i in range(8)
     ]
     for caller in callers:
         caller.start()
@@ -61,7 +66,9 @@ def run_load_and_kill_a_worker(server: ServerProcess, texts: list[str], retrying
     before = server.worker_pids()
     os.kill(before[0], signal.SIGKILL)
     with grpc.insecure_channel(server.address) as channel:
-        watch = health_pb2_grpc.HealthStub(channel).Watch(health_pb2.HealthCheckRequest(service=SERVICE), timeout=60)
+        watch = health_pb2_grpc.HealthStub(channel).Watch(
+            health_pb2.HealthCheckRequest(service=SERVICE), timeout=60
+        )
         statuses = []
         for response in watch:
             statuses.append(response.status)
@@ -77,7 +84,7 @@ def run_load_and_kill_a_worker(server: ServerProcess, texts: list[str], retrying
     return codes, statuses
 
 
-def test_killed_worker_fails_its_calls_unavailable_and_is_replaced(two_worker_server, gum_documents) -> None:  # type: ignore[no-untyped-def]
+def test_killed_worker_fails_its_calls_unavailable_and_is_replaced(two_worker_server, gum_documents) -> None:
     texts = [d["text"] for d in gum_documents[:40]]
     codes, statuses = run_load_and_kill_a_worker(two_worker_server, texts, retrying=False)
     assert set(codes) == {grpc.StatusCode.OK, grpc.StatusCode.UNAVAILABLE}
@@ -87,7 +94,7 @@ def test_killed_worker_fails_its_calls_unavailable_and_is_replaced(two_worker_se
     assert any(entry.get("message") == "worker exited; replacing it" for entry in two_worker_server.log)
 
 
-def test_client_retry_policy_hides_a_killed_worker(two_worker_server, gum_documents) -> None:  # type: ignore[no-untyped-def]
+def test_client_retry_policy_hides_a_killed_worker(two_worker_server, gum_documents) -> None:
     texts = [d["text"] for d in gum_documents[:40]]
     codes, _ = run_load_and_kill_a_worker(two_worker_server, texts, retrying=True)
     assert set(codes) == {grpc.StatusCode.OK}

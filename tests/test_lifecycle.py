@@ -10,9 +10,9 @@ import time
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-
 from ner_client import NerClient
 from ner_client.proto import ner_pb2, ner_pb2_grpc
+
 from tests.support import SERVICE, ServerProcess
 
 SERVING = health_pb2.HealthCheckResponse.SERVING
@@ -41,7 +41,7 @@ def test_health_is_not_serving_until_workers_are_ready_then_serving() -> None:
         assert server.stop() == 0
 
 
-def test_sigterm_answers_in_flight_work_ends_streams_unavailable_and_exits_zero(gum_paragraphs) -> None:  # type: ignore[no-untyped-def]
+def test_sigterm_answers_in_flight_work_ends_streams_unavailable_and_exits_zero(gum_paragraphs) -> None:
     server = ServerProcess(["--workers", "1"])
     server.wait_serving()
     documents = [ner_pb2.Document(id=f"{i}", text=d["text"]) for i, d in enumerate(gum_paragraphs * 2)]
@@ -63,7 +63,9 @@ def test_sigterm_answers_in_flight_work_ends_streams_unavailable_and_exits_zero(
 
     with grpc.insecure_channel(server.address) as channel:
         stub = ner_pb2_grpc.NerServiceStub(channel)
-        watch = health_pb2_grpc.HealthStub(channel).Watch(health_pb2.HealthCheckRequest(service=SERVICE), timeout=30)
+        watch = health_pb2_grpc.HealthStub(channel).Watch(
+            health_pb2.HealthCheckRequest(service=SERVICE), timeout=30
+        )
         assert next(watch).status == SERVING
         streaming = threading.Thread(target=stream_everything)
         streaming.start()
@@ -94,7 +96,9 @@ def test_new_calls_are_refused_after_sigterm() -> None:
     server = ServerProcess(["--workers", "1", "--grace-seconds", "2"])
     server.wait_serving()
     with grpc.insecure_channel(server.address) as channel:
-        watch = health_pb2_grpc.HealthStub(channel).Watch(health_pb2.HealthCheckRequest(service=SERVICE), timeout=30)
+        watch = health_pb2_grpc.HealthStub(channel).Watch(
+            health_pb2.HealthCheckRequest(service=SERVICE), timeout=30
+        )
         assert next(watch).status == SERVING
         server.process.send_signal(signal.SIGTERM)
         assert next(watch).status == NOT_SERVING

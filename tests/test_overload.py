@@ -11,13 +11,13 @@ from concurrent.futures import ThreadPoolExecutor
 import grpc
 import pytest
 from grpc_health.v1 import health_pb2
-
 from ner_client.proto import ner_pb2, ner_pb2_grpc
+
 from tests.support import ServerProcess
 
 
 @pytest.fixture(scope="module")
-def small_server():  # type: ignore[no-untyped-def]
+def small_server():
     """One worker and a short queue, so overload is easy to reach."""
     server = ServerProcess(["--workers", "1", "--max-queued-documents", "6", "--stream-window", "8"])
     server.wait_serving()
@@ -33,7 +33,7 @@ def skipped(server: ServerProcess) -> int:
     )
 
 
-def test_full_queue_sheds_load_with_resource_exhausted(small_server, gum_documents) -> None:  # type: ignore[no-untyped-def]
+def test_full_queue_sheds_load_with_resource_exhausted(small_server, gum_documents) -> None:
     texts = [d["text"] for d in gum_documents[:40]]
     with grpc.insecure_channel(small_server.address) as channel:
         stub = ner_pb2_grpc.NerServiceStub(channel)
@@ -42,7 +42,10 @@ def test_full_queue_sheds_load_with_resource_exhausted(small_server, gum_documen
             try:
                 stub.ExtractEntities(ner_pb2.ExtractEntitiesRequest(text=text), timeout=60)
             except grpc.RpcError as error:
-                assert "capacity" in (error.details() or "") or error.code() != grpc.StatusCode.RESOURCE_EXHAUSTED
+                assert (
+                    "capacity" in (error.details() or "")
+                    or error.code() != grpc.StatusCode.RESOURCE_EXHAUSTED
+                )
                 return error.code()
             return grpc.StatusCode.OK
 
@@ -52,11 +55,11 @@ def test_full_queue_sheds_load_with_resource_exhausted(small_server, gum_documen
     assert small_server.health() == health_pb2.HealthCheckResponse.SERVING
 
 
-def test_stream_reads_only_a_bounded_window_ahead_of_its_answers(small_server) -> None:  # type: ignore[no-untyped-def]
+def test_stream_reads_only_a_bounded_window_ahead_of_its_answers(small_server) -> None:
     text = "Kofi Annan spoke in Geneva. " * 3000  # about 84,000 characters
     sent = 0
 
-    def requests():  # type: ignore[no-untyped-def]
+    def requests():
         nonlocal sent
         for index in range(500):
             sent += 1
@@ -72,7 +75,7 @@ def test_stream_reads_only_a_bounded_window_ahead_of_its_answers(small_server) -
     assert held_back < 150, f"the sender got {held_back} documents out while nothing was read"
 
 
-def test_queued_calls_past_their_deadline_never_reach_a_worker(small_server, gum_documents) -> None:  # type: ignore[no-untyped-def]
+def test_queued_calls_past_their_deadline_never_reach_a_worker(small_server, gum_documents) -> None:
     before = skipped(small_server)
     long_texts = [d["text"] for d in gum_documents[:6]] * 2
     with grpc.insecure_channel(small_server.address) as channel:
@@ -102,7 +105,7 @@ def test_queued_calls_past_their_deadline_never_reach_a_worker(small_server, gum
     assert skipped(small_server) > before
 
 
-def test_a_cancelled_stream_stops_using_the_worker(small_server, gum_documents) -> None:  # type: ignore[no-untyped-def]
+def test_a_cancelled_stream_stops_using_the_worker(small_server, gum_documents) -> None:
     documents = [ner_pb2.Document(id=str(i), text=d["text"]) for i, d in enumerate(gum_documents * 3)]
     with grpc.insecure_channel(small_server.address) as channel:
         stub = ner_pb2_grpc.NerServiceStub(channel)
@@ -132,7 +135,7 @@ def worker_cpu_seconds(server: ServerProcess) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
-def test_many_clients_keep_server_memory_bounded(small_server, gum_documents) -> None:  # type: ignore[no-untyped-def]
+def test_many_clients_keep_server_memory_bounded(small_server, gum_documents) -> None:
     def rss_kib(pid: int) -> int:
         with open(f"/proc/{pid}/status") as status:
             return next(int(line.split()[1]) for line in status if line.startswith("VmRSS"))
@@ -141,6 +144,7 @@ def test_many_clients_keep_server_memory_bounded(small_server, gum_documents) ->
     before = rss_kib(small_server.pid)
     channels = [grpc.insecure_channel(small_server.address) for _ in range(20)]
     try:
+
         def hammer(channel: grpc.Channel) -> None:
             stub = ner_pb2_grpc.NerServiceStub(channel)
             for _ in range(5):

@@ -30,7 +30,7 @@ def test_buf_breaking_against_previous_main_passes() -> None:
     assert completed.returncode == 0, completed.stdout + completed.stderr
 
 
-def test_generated_code_is_current(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_generated_code_is_current(tmp_path) -> None:
     subprocess.run([sys.executable, str(ROOT / "scripts" / "generate_protos.py"), str(tmp_path)], check=True)
     for fresh in sorted(tmp_path.iterdir()):
         committed = GENERATED / fresh.name
@@ -39,6 +39,7 @@ def test_generated_code_is_current(tmp_path) -> None:  # type: ignore[no-untyped
 
 def _breaking_baseline() -> str:
     """main when on another branch; on main itself, its previous commit (or itself on the first)."""
+
     def git(*args: str) -> str:
         return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True).stdout.strip()
 

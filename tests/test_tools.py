@@ -10,7 +10,7 @@ from tests.conftest import ROOT, require_tool
 SERVICE = "ner.v1.NerService"
 
 
-def grpcurl(server, *args: str, stdin: str | None = None) -> str:  # type: ignore[no-untyped-def]
+def grpcurl(server, *args: str, stdin: str | None = None) -> str:
     command = [require_tool("grpcurl"), "-plaintext", *args]
     if args and args[0] not in ("list", "describe"):
         command = [*command[:-1], server.address, command[-1]]
@@ -21,12 +21,12 @@ def grpcurl(server, *args: str, stdin: str | None = None) -> str:  # type: ignor
     return completed.stdout
 
 
-def test_grpcurl_lists_services_through_reflection(server) -> None:  # type: ignore[no-untyped-def]
+def test_grpcurl_lists_services_through_reflection(server) -> None:
     listed = grpcurl(server, "list").split()
     assert {SERVICE, "grpc.health.v1.Health"} <= set(listed)
 
 
-def test_grpcurl_describes_the_service_and_messages(server) -> None:  # type: ignore[no-untyped-def]
+def test_grpcurl_describes_the_service_and_messages(server) -> None:
     described = grpcurl(server, "describe", SERVICE)
     for rpc in ("ExtractEntities", "BatchExtractEntities", "StreamExtractEntities", "GetModelInfo"):
         assert f"rpc {rpc}" in described
@@ -34,16 +34,18 @@ def test_grpcurl_describes_the_service_and_messages(server) -> None:  # type: ig
     assert "start_byte" in entity and "end_token" in entity
 
 
-def test_grpcurl_unary_call_returns_entities(server) -> None:  # type: ignore[no-untyped-def]
+def test_grpcurl_unary_call_returns_entities(server) -> None:
     text = "Marie Curie moved to Paris in 1891."
     output = grpcurl(server, "-d", json.dumps({"text": text}), f"{SERVICE}/ExtractEntities")
     entities = json.loads(output)["entities"]
-    assert {"text": "Paris", "label": "GPE"}.items() <= next(e for e in entities if e["text"] == "Paris").items()
+    assert {"text": "Paris", "label": "GPE"}.items() <= next(
+        e for e in entities if e["text"] == "Paris"
+    ).items()
     for entity in entities:
         assert text[entity.get("start_char", 0) : entity["end_char"]] == entity["text"]
 
 
-def test_grpcurl_streams_documents_from_stdin_in_order(server, gum_paragraphs) -> None:  # type: ignore[no-untyped-def]
+def test_grpcurl_streams_documents_from_stdin_in_order(server, gum_paragraphs) -> None:
     documents = gum_paragraphs[:25]
     stdin = "\n".join(json.dumps({"document": {"id": d["id"], "text": d["text"]}}) for d in documents)
     output = grpcurl(server, "-d", "@", f"{SERVICE}/StreamExtractEntities", stdin=stdin)
@@ -66,7 +68,7 @@ def ghz(*args: str) -> dict:  # type: ignore[type-arg]
     return json.loads(completed.stdout)  # type: ignore[no-any-return]
 
 
-def test_ghz_unary_run_has_no_errors(server, gum_paragraphs, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_ghz_unary_run_has_no_errors(server, gum_paragraphs, tmp_path) -> None:
     data = tmp_path / "requests.json"
     data.write_text(json.dumps([{"text": d["text"]} for d in gum_paragraphs[:100]]))
     report = ghz(
@@ -79,9 +81,11 @@ def test_ghz_unary_run_has_no_errors(server, gum_paragraphs, tmp_path) -> None: 
     assert not report.get("errorDistribution")
 
 
-def test_ghz_streaming_run_through_reflection_has_no_errors(server, gum_paragraphs, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_ghz_streaming_run_through_reflection_has_no_errors(server, gum_paragraphs, tmp_path) -> None:
     data = tmp_path / "stream.json"
-    data.write_text(json.dumps([{"document": {"id": d["id"], "text": d["text"]}} for d in gum_paragraphs[:20]]))
+    data.write_text(
+        json.dumps([{"document": {"id": d["id"], "text": d["text"]}} for d in gum_paragraphs[:20]])
+    )
     report = ghz(
         "--call", f"{SERVICE}.StreamExtractEntities", "--data-file", str(data),
         "--concurrency", "4", "--total", "20", server.address,

@@ -46,7 +46,9 @@ def documents(items: Iterable[str | Document]) -> list[ner_pb2.Document]:
     return [ner_pb2.Document(id=d.id, text=d.text) for d in map(as_document, items, range(1 << 62))]
 
 
-def stream_request(item: str | Document, index: int, labels: Iterable[str]) -> ner_pb2.StreamExtractEntitiesRequest:
+def stream_request(
+    item: str | Document, index: int, labels: Iterable[str]
+) -> ner_pb2.StreamExtractEntitiesRequest:
     document = as_document(item, index)
     return ner_pb2.StreamExtractEntitiesRequest(
         document=ner_pb2.Document(id=document.id, text=document.text), labels=list(labels)

@@ -46,7 +46,9 @@ class AsyncNerClient:
         self.timeout = timeout
         self.stream_timeout = stream_timeout
 
-    async def extract(self, text: str, labels: Sequence[str] = (), *, timeout: float | None = None) -> list[Entity]:
+    async def extract(
+        self, text: str, labels: Sequence[str] = (), *, timeout: float | None = None
+    ) -> list[Entity]:
         request = ner_pb2.ExtractEntitiesRequest(text=text, labels=list(labels))
         response = await self._stub.ExtractEntities(request, timeout=timeout or self.timeout)
         return _convert.entities(response.entities)
@@ -54,7 +56,9 @@ class AsyncNerClient:
     async def extract_batch(
         self, texts: Iterable[str | Document], labels: Sequence[str] = (), *, timeout: float | None = None
     ) -> list[DocumentResult]:
-        request = ner_pb2.BatchExtractEntitiesRequest(documents=_convert.documents(texts), labels=list(labels))
+        request = ner_pb2.BatchExtractEntitiesRequest(
+            documents=_convert.documents(texts), labels=list(labels)
+        )
         response = await self._stub.BatchExtractEntities(request, timeout=timeout or self.timeout)
         return [_convert.document_result(result) for result in response.results]
 
@@ -72,7 +76,9 @@ class AsyncNerClient:
             yield _convert.document_result(response.result)
 
     async def model_info(self, *, timeout: float | None = None) -> ModelInfo:
-        response = await self._stub.GetModelInfo(ner_pb2.GetModelInfoRequest(), timeout=timeout or self.timeout)
+        response = await self._stub.GetModelInfo(
+            ner_pb2.GetModelInfoRequest(), timeout=timeout or self.timeout
+        )
         return _convert.model_info(response)
 
     async def close(self) -> None:

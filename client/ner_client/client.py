@@ -54,7 +54,9 @@ class NerClient:
     def extract_batch(
         self, texts: Iterable[str | Document], labels: Sequence[str] = (), *, timeout: float | None = None
     ) -> list[DocumentResult]:
-        request = ner_pb2.BatchExtractEntitiesRequest(documents=_convert.documents(texts), labels=list(labels))
+        request = ner_pb2.BatchExtractEntitiesRequest(
+            documents=_convert.documents(texts), labels=list(labels)
+        )
         response = self._stub.BatchExtractEntities(request, timeout=timeout or self.timeout)
         return [_convert.document_result(result) for result in response.results]
 

@@ -20,7 +20,7 @@ from ner_server.pool import Worker, WorkerDied
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Batcher", "BatchLimits", "WorkerSource"]
+__all__ = ["BatchLimits", "Batcher", "WorkerSource"]
 
 #: Gives the ready worker of a slot, waiting while it is being (re)started.
 WorkerSource = Callable[[int], Awaitable[Worker]]
@@ -67,7 +67,9 @@ class Batcher:
         await asyncio.gather(*self._lanes, return_exceptions=True)
         self._fail_all(Unavailable("the server is shutting down"))
 
-    def submit(self, texts: Sequence[str], deadline: float | None) -> list[asyncio.Future[list[EntityRecord]]]:
+    def submit(
+        self, texts: Sequence[str], deadline: float | None
+    ) -> list[asyncio.Future[list[EntityRecord]]]:
         """Queue texts at once, or refuse them all with Overloaded when the queue is full."""
         chars = sum(map(len, texts))
         if not self._has_room(len(texts), chars):
@@ -116,7 +118,7 @@ class Batcher:
                 for waiting in batch:
                     _settle(waiting, Unavailable("the worker processing this document exited; retry"))
                 continue
-            except Exception as error:  # noqa: BLE001 - a lane must outlive any one batch
+            except Exception as error:
                 log.exception("dispatching a batch of %d documents failed", len(batch))
                 for waiting in batch:
                     _settle(waiting, InferenceFailed(f"the batch failed: {type(error).__name__}"))
@@ -159,7 +161,9 @@ class Batcher:
                 batch.append(waiting)
                 chars += len(waiting.text)
             if expired or abandoned:
-                log.info("skipped queued documents", extra={"deadline_passed": expired, "caller_gone": abandoned})
+                log.info(
+                    "skipped queued documents", extra={"deadline_passed": expired, "caller_gone": abandoned}
+                )
             async with self._space:
                 self._space.notify_all()
             if batch:

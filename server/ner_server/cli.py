@@ -10,11 +10,11 @@ import sys
 from collections.abc import Sequence
 from dataclasses import fields
 
+from ner_server.logs import configure_logging
 from ner_server.model import PIPELINES
 from ner_server.pool import ModelLoadFailed
 from ner_server.server import serve
 from ner_server.settings import Settings
-from ner_server.logs import configure_logging
 
 log = logging.getLogger("ner_server")
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from ner_client.proto import ner_pb2
+
 from ner_server.errors import NerError
 from ner_server.model import EntityRecord, ModelInfo
 from ner_server.settings import Settings
-
 
 
 def entities(records: Iterable[EntityRecord], labels: frozenset[str] | None) -> list[ner_pb2.Entity]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import grpc
 from google.protobuf import any_pb2
@@ -44,7 +44,9 @@ class InvalidArgument(NerError):
         self.description = description
 
     def details(self) -> list[Any]:
-        violation = error_details_pb2.BadRequest.FieldViolation(field=self.field, description=self.description)
+        violation = error_details_pb2.BadRequest.FieldViolation(
+            field=self.field, description=self.description
+        )
         return [error_details_pb2.BadRequest(field_violations=[violation])]
 
 
@@ -87,10 +89,8 @@ def to_status(error: NerError) -> grpc.Status:
 
 _CODES = {code: getattr(code_pb2, code.name) for code in grpc.StatusCode}
 
-Method = TypeVar("Method", bound=Callable[..., Awaitable[Any]])
 
-
-def maps_errors(method: Method) -> Method:
+def maps_errors[Method: Callable[..., Awaitable[Any]]](method: Method) -> Method:
     @functools.wraps(method)
     async def wrapper(self: Any, request: Any, context: grpc.aio.ServicerContext) -> Any:
         try:

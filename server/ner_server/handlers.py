@@ -13,7 +13,6 @@ from typing import Any
 
 import grpc
 from google.protobuf.message import DecodeError
-
 from ner_client.proto import ner_pb2
 
 SERVICE = ner_pb2.DESCRIPTOR.services_by_name["NerService"]
@@ -51,8 +50,7 @@ def _lenient(parse: Callable[[bytes], Any]) -> Callable[[bytes], Any]:
             return parse(data)
         except DecodeError:
             return MalformedRequest(
-                "the request is not a valid protobuf message (for example a string field holds "
-                "invalid UTF-8)"
+                "the request is not a valid protobuf message (for example a string field holds invalid UTF-8)"
             )
 
     return deserialize

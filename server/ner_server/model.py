@@ -78,7 +78,9 @@ def load_pipeline(model: str, pipeline: str) -> Language:
     source = resolve_model(model)
     if pipeline == "full":
         return spacy.load(source)
-    meta = spacy.util.get_model_meta(source) if isinstance(source, Path) else spacy.util.get_package_meta(source)  # type: ignore[attr-defined]
+    meta = (
+        spacy.util.get_model_meta(source) if isinstance(source, Path) else spacy.util.get_package_meta(source)
+    )  # type: ignore[attr-defined]
     others = [name for name in meta.get("components", []) if name != "ner"]
     return spacy.load(source, exclude=others)
 

@@ -56,7 +56,9 @@ async def start_server(settings: Settings) -> RunningServer:
     started = time.monotonic()
 
     async def on_readiness(ready: bool) -> None:
-        status = health_pb2.HealthCheckResponse.SERVING if ready else health_pb2.HealthCheckResponse.NOT_SERVING
+        status = (
+            health_pb2.HealthCheckResponse.SERVING if ready else health_pb2.HealthCheckResponse.NOT_SERVING
+        )
         for name in HEALTH_NAMES:
             await health_servicer.set(name, status)
         log.info(

@@ -7,11 +7,18 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import grpc
-
 from ner_client.proto import ner_pb2, ner_pb2_grpc
+
 from ner_server import convert
 from ner_server.batcher import Batcher
-from ner_server.errors import InferenceFailed, InvalidArgument, NerError, Unavailable, maps_errors, maps_stream_errors
+from ner_server.errors import (
+    InferenceFailed,
+    InvalidArgument,
+    NerError,
+    Unavailable,
+    maps_errors,
+    maps_stream_errors,
+)
 from ner_server.handlers import MalformedRequest
 from ner_server.model import EntityRecord, ModelInfo
 from ner_server.settings import Settings
@@ -55,7 +62,9 @@ class NerServicer(ner_pb2_grpc.NerServiceServicer):
                 except InferenceFailed as error:
                     answers.append(Pb.DocumentEntities(id=document.id, error=convert.document_error(error)))
                 else:
-                    answers.append(Pb.DocumentEntities(id=document.id, entities=convert.entities(records, labels)))
+                    answers.append(
+                        Pb.DocumentEntities(id=document.id, entities=convert.entities(records, labels))
+                    )
             return Pb.BatchExtractEntitiesResponse(results=answers)
         finally:
             for result in results:
@@ -123,7 +132,10 @@ class NerServicer(ner_pb2_grpc.NerServiceServicer):
             queue.put_nowait(error)
 
     async def _start_document(
-        self, request: Pb.StreamExtractEntitiesRequest | MalformedRequest, info: ModelInfo, deadline: float | None
+        self,
+        request: Pb.StreamExtractEntitiesRequest | MalformedRequest,
+        info: ModelInfo,
+        deadline: float | None,
     ) -> tuple[str, frozenset[str] | None, asyncio.Future[list[EntityRecord]] | NerError]:
         if isinstance(request, MalformedRequest):
             return "", None, InvalidArgument("document", request.reason)

@@ -12,7 +12,8 @@ def check_text(text: str, field: str, max_chars: int) -> None:
         raise InvalidArgument(field, "must not be empty")
     if len(text) > max_chars:
         raise InvalidArgument(
-            field, f"is {len(text)} characters long; the limit is {max_chars} characters (Unicode code points)"
+            field,
+            f"is {len(text)} characters long; the limit is {max_chars} characters (Unicode code points)",
         )
 
 
@@ -21,7 +22,9 @@ def check_batch_size(count: int, field: str, max_documents: int) -> None:
         raise InvalidArgument(field, f"has {count} documents; the limit is {max_documents}")
 
 
-def label_filter(labels: Sequence[str], known: Collection[str], field: str = "labels") -> frozenset[str] | None:
+def label_filter(
+    labels: Sequence[str], known: Collection[str], field: str = "labels"
+) -> frozenset[str] | None:
     """The requested labels as a set, None when every label is wanted."""
     if not labels:
         return None

@@ -43,7 +43,7 @@ class Worker:
 
     async def connect(self) -> None:
         reader, self._writer = await asyncio.open_unix_connection(sock=self._sock)
-        asyncio.create_task(self._read_answers(reader), name=f"worker-{self.pid}-answers")
+        self._reader = asyncio.create_task(self._read_answers(reader), name=f"worker-{self.pid}-answers")
 
     async def run(self, texts: list[str]) -> list[Any]:
         """The worker's outcome for each text; raises WorkerDied if it exits first."""
@@ -105,6 +105,7 @@ class WorkerPool:
         self._fork_server: asyncio.subprocess.Process | None = None
         self._stopping = False
         self._ready = False
+        self._keepers: list[asyncio.Task[None]] = []
 
     async def start(self) -> ModelInfo:
         """Start the fork server, wait for the model, and start every worker."""
@@ -124,8 +125,9 @@ class WorkerPool:
         if first is None or first[0] != "model":
             reason = first[1] if first else "the fork server exited while loading the model"
             raise ModelLoadFailed(reason)
-        for slot in range(self.size):
-            asyncio.create_task(self._keep_filled(slot), name=f"slot-{slot}")
+        self._keepers = [
+            asyncio.create_task(self._keep_filled(slot), name=f"slot-{slot}") for slot in range(self.size)
+        ]
         return first[1]
 
     @property
@@ -142,6 +144,8 @@ class WorkerPool:
     async def stop(self) -> None:
         """Close every worker's socket (they exit) and the fork server's (it exits)."""
         self._stopping = True
+        for keeper in self._keepers:
+            keeper.cancel()
         for worker in self._workers:
             if worker is not None:
                 worker.close()
@@ -193,5 +197,3 @@ class WorkerPool:
 
     def worker_pids(self) -> list[int]:
         return [w.pid for w in self._workers if w is not None]
-
-

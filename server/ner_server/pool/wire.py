@@ -68,7 +68,9 @@ def receive_with_fd(sock: socket.socket) -> tuple[Any, int] | None:
     data, fds, _flags, _address = socket.recv_fds(sock, _HEADER.size, 1)
     if not data:
         return None
-    header = data if len(data) == _HEADER.size else data + (_read_exactly(sock, _HEADER.size - len(data)) or b"")
+    header = (
+        data if len(data) == _HEADER.size else data + (_read_exactly(sock, _HEADER.size - len(data)) or b"")
+    )
     (length,) = _HEADER.unpack(header)
     body = _read_exactly(sock, length)
     if body is None or not fds:
