@@ -59,8 +59,8 @@ class ServerProcess:
 
     def worker_pids(self) -> list[int]:
         """The worker processes: children of the fork server, itself the server's only child."""
-        fork_servers = _children(self.pid)
-        return [pid for fork_server in fork_servers for pid in _children(fork_server)]
+        fork_servers = child_pids(self.pid)
+        return [pid for fork_server in fork_servers for pid in child_pids(fork_server)]
 
     def stop(self, signum: int = signal.SIGTERM, timeout: float = 15) -> int:
         if self.process.poll() is None:
@@ -88,7 +88,8 @@ class ServerProcess:
                 self._listening.set()
 
 
-def _children(pid: int) -> list[int]:
+def child_pids(pid: int) -> list[int]:
+    """The direct children of a process."""
     try:
         with open(f"/proc/{pid}/task/{pid}/children") as handle:
             return [int(child) for child in handle.read().split()]

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from tests.support import ServerProcess
+from tests.support import ServerProcess, child_pids
 
 NER_TAG = str(Path(sys.executable).parent / "ner-tag")
 
@@ -91,18 +91,10 @@ def wait_for_lines(path: Path, at_least: int, process: subprocess.Popen[str], ti
 def kill_server_tree(server: ServerProcess) -> None:
     """SIGKILL the server and its fork server and workers, as when an instance disappears."""
     tree = [server.pid, *server.worker_pids()]
-    tree += [pid for pid in _children(server.pid) if pid not in tree]
+    tree += [pid for pid in child_pids(server.pid) if pid not in tree]
     for pid in tree:
         try:
             os.kill(pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
     server.stop()
-
-
-def _children(pid: int) -> list[int]:
-    try:
-        with open(f"/proc/{pid}/task/{pid}/children") as handle:
-            return [int(child) for child in handle.read().split()]
-    except FileNotFoundError:
-        return []

@@ -74,6 +74,16 @@ def channel_options() -> list[tuple[str, Any]]:
     ]
 
 
+def open_channel(target: str, tls: bool | None, id_token: bool, *, asyncio: bool) -> Any:
+    """A `grpc.Channel` (or `grpc.aio.Channel`) with the retry policy and, for TLS, credentials."""
+    where = parse_target(target, tls)
+    secure = credentials(where, audience_of(target) if id_token else None)
+    module: Any = grpc.aio if asyncio else grpc
+    if secure is None:
+        return module.insecure_channel(where.address, options=channel_options())
+    return module.secure_channel(where.address, secure, options=channel_options())
+
+
 def credentials(target: Target, id_token_audience: str | None) -> grpc.ChannelCredentials | None:
     """None for a plaintext channel; TLS credentials, with an ID token per call when asked."""
     if not target.tls:

@@ -5,17 +5,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Sequence
 from types import TracebackType
 
-import grpc
-
 from ner_client import _convert
-from ner_client._channel import (
-    DEFAULT_STREAM_TIMEOUT,
-    DEFAULT_TIMEOUT,
-    audience_of,
-    channel_options,
-    credentials,
-    parse_target,
-)
+from ner_client._channel import DEFAULT_STREAM_TIMEOUT, DEFAULT_TIMEOUT, open_channel
 from ner_client.proto import ner_pb2, ner_pb2_grpc
 from ner_client.types import Document, DocumentResult, Entity, ModelInfo
 
@@ -36,12 +27,7 @@ class AsyncNerClient:
         timeout: float = DEFAULT_TIMEOUT,
         stream_timeout: float = DEFAULT_STREAM_TIMEOUT,
     ) -> None:
-        where = parse_target(target, tls)
-        secure = credentials(where, audience_of(target) if id_token else None)
-        if secure is None:
-            self._channel = grpc.aio.insecure_channel(where.address, options=channel_options())
-        else:
-            self._channel = grpc.aio.secure_channel(where.address, secure, options=channel_options())
+        self._channel = open_channel(target, tls, id_token, asyncio=True)
         self._stub = ner_pb2_grpc.NerServiceStub(self._channel)
         self.timeout = timeout
         self.stream_timeout = stream_timeout
