@@ -61,18 +61,22 @@ def test_stream_reads_only_a_bounded_window_ahead_of_its_answers(small_server) -
 
     def requests():
         nonlocal sent
-        for index in range(500):
+        for index in range(1000):
             sent += 1
             yield ner_pb2.StreamExtractEntitiesRequest(document=ner_pb2.Document(id=str(index), text=text))
 
     with grpc.insecure_channel(small_server.address) as channel:
         responses = ner_pb2_grpc.NerServiceStub(channel).StreamExtractEntities(requests(), timeout=60)
-        time.sleep(8)  # read nothing: a server without flow control would swallow all 500 (42 MB)
+        # Read nothing: a server without flow control would swallow all 1,000 documents (84 MB).
+        time.sleep(5)
+        early = sent
+        time.sleep(4)
         held_back = sent
         first = next(responses)
         responses.cancel()
     assert first.result.id == "0"
-    assert held_back < 150, f"the sender got {held_back} documents out while nothing was read"
+    assert held_back < 400, f"the sender got {held_back} documents out while nothing was read"
+    assert held_back - early < 50, f"the sender was still going: {early} then {held_back} documents"
 
 
 def test_queued_calls_past_their_deadline_never_reach_a_worker(small_server, gum_documents) -> None:

@@ -67,7 +67,8 @@ class Worker:
     async def _read_answers(self, reader: asyncio.StreamReader) -> None:
         while (message := await wire.receive_async(reader)) is not None:
             if message[0] == "ready":
-                self.ready.set_result(None)
+                if not self.ready.done():
+                    self.ready.set_result(None)
                 continue
             batch_id, outcomes = message
             answer = self._pending.pop(batch_id)
@@ -80,7 +81,8 @@ class Worker:
         self._pending.clear()
         if not self.ready.done():
             self.ready.set_exception(failure)
-        self.gone.set_result(None)
+        if not self.gone.done():
+            self.gone.set_result(None)
 
 
 class WorkerPool:
