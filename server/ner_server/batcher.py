@@ -1,9 +1,11 @@
 """Adaptive micro-batching: groups waiting texts into batches and hands every caller its result.
 
 A batch is whatever is waiting when a worker can take more, up to a limit in texts and in
-characters; nothing waits on a timer, so a lone caller is never delayed. The queue is bounded
-(load shedding), texts whose deadline passed are dropped before inference, and cancelled
-callers' texts are skipped.
+characters; nothing waits on a timer, so a lone caller is never delayed. Work that arrives while
+several workers are idle goes to the idle worker of the lowest slot, so light traffic keeps one
+worker's caches warm instead of spreading over all of them. The queue is bounded (load
+shedding), texts whose deadline passed are dropped before inference, and cancelled callers'
+texts are skipped.
 """
 
 from __future__ import annotations
@@ -50,10 +52,12 @@ class Batcher:
         self._limits = limits
         self._queue: deque[_Waiting] = deque()
         self._queued_chars = 0
-        self._arrived = asyncio.Event()
         self._space = asyncio.Condition()
         self._lanes: list[asyncio.Task[None]] = []
-        self._idle_lanes = 0
+        #: Lanes waiting for work, each as (slot, its wake-up).
+        self._idle: list[tuple[int, asyncio.Future[None]]] = []
+        #: A lane has been woken and has not taken its batch yet; more wake-ups would be early.
+        self._waking = False
 
     def start(self, get_worker: WorkerSource, workers: int, lanes_per_worker: int) -> None:
         for slot in range(workers):
@@ -102,13 +106,21 @@ class Batcher:
         waiting = _Waiting(text, deadline)
         self._queue.append(waiting)
         self._queued_chars += len(text)
-        self._arrived.set()
+        self._wake_next()
         return waiting.result
+
+    def _wake_next(self) -> None:
+        if self._waking or not self._idle:
+            return
+        lowest = min(self._idle, key=lambda idle: idle[0])
+        self._idle.remove(lowest)
+        lowest[1].set_result(None)
+        self._waking = True
 
     async def _dispatch(self, get_worker: WorkerSource, slot: int) -> None:
         while True:
             worker = await get_worker(slot)
-            batch = await self._take()
+            batch = await self._take_share(slot)
             if worker.gone.done():
                 worker = await get_worker(slot)
             try:
@@ -126,23 +138,28 @@ class Batcher:
             for waiting, (kind, value) in zip(batch, outcomes, strict=True):
                 _settle(waiting, value if kind == "ok" else InferenceFailed(str(value)))
 
-    async def _take(self) -> list[_Waiting]:
-        self._idle_lanes += 1
+    async def _wait_for_work(self, slot: int) -> None:
+        wake: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        idle = (slot, wake)
+        self._idle.append(idle)
         try:
-            return await self._take_share()
+            await wake
         finally:
-            self._idle_lanes -= 1
+            if wake.cancelled():
+                self._idle.remove(idle)
+            else:
+                self._waking = False
 
-    async def _take_share(self) -> list[_Waiting]:
+    async def _take_share(self, slot: int) -> list[_Waiting]:
         """Up to the limits, but no more than this lane's share of what is waiting, so one lane
         cannot take all the work while other workers sit idle."""
         limits = self._limits
         while True:
-            while not self._queue:
-                self._arrived.clear()
-                await self._arrived.wait()
+            if not self._queue:
+                await self._wait_for_work(slot)
+                continue
             now = asyncio.get_running_loop().time()
-            share = -(-len(self._queue) // self._idle_lanes)
+            share = -(-len(self._queue) // (len(self._idle) + 1))
             batch: list[_Waiting] = []
             chars = expired = abandoned = 0
             while self._queue and len(batch) < min(limits.max_documents, share):
@@ -164,6 +181,8 @@ class Batcher:
                 log.info(
                     "skipped queued documents", extra={"deadline_passed": expired, "caller_gone": abandoned}
                 )
+            if self._queue:
+                self._wake_next()
             async with self._space:
                 self._space.notify_all()
             if batch:

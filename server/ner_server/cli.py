@@ -29,6 +29,8 @@ _HELP = {
     "max_message_bytes": "largest request or response message, in bytes",
     "batch_max_documents": "most documents a worker runs at once",
     "batch_max_chars": "most characters a worker runs at once",
+    "pin_workers": "keep each worker on a CPU of its own (true or false)",
+    "worker_spin_seconds": "seconds an idle worker polls for its next batch before it sleeps (0: never)",
     "batches_in_flight_per_worker": "batches sent ahead to each worker",
     "max_queued_documents": "queued documents before new calls get RESOURCE_EXHAUSTED",
     "max_queued_chars": "queued characters before new calls get RESOURCE_EXHAUSTED",
@@ -49,7 +51,7 @@ def parse_settings(argv: Sequence[str] | None = None) -> Settings:
     for item in fields(Settings):
         env_name = "PORT" if item.name == "port" else f"NER_{item.name.upper()}"
         default = getattr(defaults, item.name)
-        kind = type(default)
+        kind = _parse_bool if isinstance(default, bool) else type(default)
         env_value = os.environ.get(env_name) or (os.environ.get("NER_PORT") if item.name == "port" else None)
         parser.add_argument(
             f"--{item.name.replace('_', '-')}",
@@ -62,6 +64,16 @@ def parse_settings(argv: Sequence[str] | None = None) -> Settings:
     if settings.workers < 1:
         parser.error("--workers must be at least 1")
     return settings
+
+
+def _parse_bool(value: str | bool) -> bool:
+    if isinstance(value, bool):
+        return value
+    if value.lower() in ("1", "true", "yes", "on"):
+        return True
+    if value.lower() in ("0", "false", "no", "off"):
+        return False
+    raise argparse.ArgumentTypeError(f"expected true or false, not {value!r}")
 
 
 def main(argv: Sequence[str] | None = None) -> None:

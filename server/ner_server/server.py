@@ -71,6 +71,8 @@ async def start_server(settings: Settings) -> RunningServer:
         model=settings.model,
         pipeline=settings.pipeline,
         log_level=settings.log_level,
+        pin_workers=settings.pin_workers,
+        spin_seconds=settings.worker_spin_seconds,
         on_readiness=on_readiness,
     )
     model = asyncio.get_running_loop().create_future()

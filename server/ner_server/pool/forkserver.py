@@ -5,8 +5,9 @@ touched gRPC: forking a process that runs gRPC's threads is unsafe, and forking 
 the model's memory shared copy-on-write by all workers, including ones that replace a dead one.
 
 Control protocol on the inherited socket: first it sends ("model", ModelInfo) or
-("failed", reason); then for each "spawn" it forks a worker and answers ("spawned", pid) with
-the worker's socket attached. It exits when the front process closes the control socket.
+("failed", reason); then for each ("spawn", cpu) it forks a worker (pinned to that CPU unless
+it is None) and answers ("spawned", pid) with the worker's socket attached. It exits when the
+front process closes the control socket.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ def main() -> None:
     parser.add_argument("--model", required=True)
     parser.add_argument("--pipeline", required=True)
     parser.add_argument("--log-level", default="INFO")
+    parser.add_argument("--spin-seconds", type=float, default=0.0)
     args = parser.parse_args()
     configure_logging(args.log_level)
     # The front process decides when everything stops; a Ctrl-C sent to the whole process group
@@ -55,29 +57,40 @@ def main() -> None:
     # copies) the pages that hold them in the workers.
     gc.freeze()
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # workers are reaped automatically
-    while wire.receive(control) == "spawn":
+    while (request := wire.receive(control)) is not None and request[0] == "spawn":
         worker_end, front_end = socket.socketpair()
         pid = os.fork()
         if pid == 0:
             control.close()
             front_end.close()
-            _run_child(nlp, worker_end)
+            _run_child(nlp, worker_end, cpu=request[1], spin_seconds=args.spin_seconds)
         worker_end.close()
         wire.send_with_fd(control, ("spawned", pid), front_end.fileno())
         front_end.close()
 
 
-def _run_child(nlp, sock: socket.socket) -> None:  # type: ignore[no-untyped-def]
+def _run_child(nlp, sock: socket.socket, cpu: int | None, spin_seconds: float) -> None:  # type: ignore[no-untyped-def]
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    if cpu is not None:
+        _pin(cpu)
     status = 0
     try:
-        run_worker(nlp, sock)
+        run_worker(nlp, sock, spin_seconds)
     except Exception:
         log.exception("worker %d failed", os.getpid())
         status = 1
     finally:
         sys.stdout.flush()
         os._exit(status)
+
+
+def _pin(cpu: int) -> None:
+    """Keep this worker on one CPU: a worker that wakes on the core it last ran on finds the
+    model's weights still in that core's caches, which is most of a short text's latency."""
+    try:
+        os.sched_setaffinity(0, {cpu})
+    except OSError as error:
+        log.warning("could not pin worker %d to CPU %d: %s", os.getpid(), cpu, error)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import os
 import socket
 import sys
 from collections.abc import Awaitable, Callable
@@ -95,11 +96,15 @@ class WorkerPool:
         model: str,
         pipeline: str,
         log_level: str,
+        pin_workers: bool,
+        spin_seconds: float,
         on_readiness: Callable[[bool], Awaitable[None]],
     ) -> None:
         self.size = size
         self._model_args = ["--model", model, "--pipeline", pipeline, "--log-level", log_level]
+        self._model_args += ["--spin-seconds", str(spin_seconds)]
         self._on_readiness = on_readiness
+        self._pin_workers = pin_workers
         self._workers: list[Worker | None] = [None] * size
         self._changed = asyncio.Condition()
         self._control: socket.socket | None = None
@@ -179,7 +184,7 @@ class WorkerPool:
         async with self._control_lock:
             if self._control is None or self._fork_server is None or self._fork_server.returncode is not None:
                 raise OSError("the fork server is not running")
-            wire.send(self._control, "spawn")
+            wire.send(self._control, ("spawn", self._cpu_for(slot)))
             answer = await asyncio.to_thread(wire.receive_with_fd, self._control)
         if answer is None:
             raise OSError("the fork server closed its control socket")
@@ -187,6 +192,13 @@ class WorkerPool:
         worker = Worker(slot, pid, socket.socket(fileno=fd))
         await worker.connect()
         return worker
+
+    def _cpu_for(self, slot: int) -> int | None:
+        """Slot i runs on the i-th allowed CPU (round robin when there are more workers than CPUs)."""
+        if not self._pin_workers:
+            return None
+        cpus = sorted(os.sched_getaffinity(0))
+        return cpus[slot % len(cpus)]
 
     async def _set(self, slot: int, worker: Worker | None) -> None:
         async with self._changed:

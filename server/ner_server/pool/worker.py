@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import logging
 import os
+import select
 import socket
+import time
 from typing import TYPE_CHECKING
 
 from ner_server.model import extract
@@ -25,13 +27,27 @@ WARM_UP_TEXT = "On Tuesday the Lisbon office of Example Corp hired 12 engineers 
 Outcome = tuple[str, object]
 
 
-def run_worker(nlp: Language, sock: socket.socket) -> None:
+def run_worker(nlp: Language, sock: socket.socket, spin_seconds: float) -> None:
     """Serve batches until the front process closes the socket."""
     extract(nlp, [WARM_UP_TEXT])
     wire.send(sock, ("ready", os.getpid()))
-    while (message := wire.receive(sock)) is not None:
+    poller = select.poll()
+    poller.register(sock, select.POLLIN)
+    while True:
+        _spin_until_readable(poller, spin_seconds)
+        if (message := wire.receive(sock)) is None:
+            break
         batch_id, texts = message
         wire.send(sock, (batch_id, _run_batch(nlp, texts)))
+
+
+def _spin_until_readable(poller: select.poll, seconds: float) -> None:
+    # Yielding while polling lets the front process run on this core when it needs to.
+    deadline = time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
+        if poller.poll(0):
+            return
+        os.sched_yield()
 
 
 def _run_batch(nlp: Language, texts: list[str]) -> list[Outcome]:

@@ -1,0 +1,48 @@
+"""Where work runs: each worker on a CPU of its own, and light traffic on one worker only."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from ner_client.proto import ner_pb2
+
+from tests.support import ServerProcess
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    with open(f"/proc/{pid}/stat") as handle:
+        fields = handle.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs two CPUs to tell workers apart")
+def test_each_worker_is_pinned_to_a_cpu_of_its_own(server: ServerProcess) -> None:
+    affinities = [os.sched_getaffinity(pid) for pid in server.worker_pids()]
+    assert len(affinities) == 2
+    assert all(len(cpus) == 1 for cpus in affinities), affinities
+    assert affinities[0] != affinities[1]
+    assert set().union(*affinities) <= os.sched_getaffinity(0)
+
+
+def test_pinning_can_be_turned_off() -> None:
+    process = ServerProcess(["--workers", "2", "--pin-workers", "false"])
+    try:
+        process.wait_serving()
+        for pid in process.worker_pids():
+            assert os.sched_getaffinity(pid) == os.sched_getaffinity(0)
+    finally:
+        process.stop()
+
+
+def test_one_caller_at_a_time_is_served_by_one_worker(server: ServerProcess, stub, gum_paragraphs) -> None:
+    workers = server.worker_pids()
+    before = [cpu_seconds(pid) for pid in workers]
+    for document in gum_paragraphs[:60]:
+        stub.ExtractEntities(ner_pb2.ExtractEntitiesRequest(text=document["text"]), timeout=30)
+    used = sorted(cpu_seconds(pid) - start for pid, start in zip(workers, before, strict=True))
+    idle_worker, busy_worker = used
+    assert busy_worker >= 0.05, used
+    assert idle_worker <= busy_worker / 5, used
