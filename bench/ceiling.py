@@ -1,9 +1,10 @@
 """The ceiling: the model in-process, `nlp.pipe` in N forked processes, each over its share.
 
 No network, no serialization, no queue: what spaCy itself does on every core. The model is
-loaded once and the processes are forked from it, as the server's workers are. Every batch size
-asked for is tried and the best is kept. Run it in a fresh process (`python -m bench.ceiling`),
-as `measure` does, so the fork happens before anything else has started threads.
+loaded once and the processes are forked from it and pinned one to a CPU, as the server's
+workers are. Every batch size asked for is tried and the best is kept. Run it in a fresh
+process (`python -m bench.ceiling`), as `measure` does, so the fork happens before anything else
+has started threads.
 """
 
 from __future__ import annotations
@@ -52,7 +53,10 @@ def shares(texts: Sequence[str], parts: int) -> list[list[str]]:
     return [[texts[index] for index in sorted(bucket)] for bucket in buckets]
 
 
-def _run_share(nlp: Any, share: list[str], batch_size: int, seconds: float, start: Any, results: Any) -> None:
+def _run_share(
+    nlp: Any, share: list[str], cpu: int, batch_size: int, seconds: float, start: Any, results: Any
+) -> None:
+    os.sched_setaffinity(0, {cpu})
     # Whole batches only: nlp.pipe finishes a batch before it yields its first doc, so every
     # doc counted is done and every doc done is counted.
     batches = [share[offset : offset + batch_size] for offset in range(0, len(share), batch_size)]
@@ -76,9 +80,12 @@ def run_batch_size(
     context = multiprocessing.get_context("fork")
     start = context.Event()
     results = context.Queue()
+    cpus = sorted(os.sched_getaffinity(0))
     workers = [
-        context.Process(target=_run_share, args=(nlp, share, batch_size, seconds, start, results))
-        for share in shares(texts, processes)
+        context.Process(
+            target=_run_share, args=(nlp, share, cpus[index % len(cpus)], batch_size, seconds, start, results)
+        )
+        for index, share in enumerate(shares(texts, processes))
     ]
     for worker in workers:
         worker.start()

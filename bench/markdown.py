@@ -67,7 +67,11 @@ def _corpus(name: str, entry: dict[str, Any]) -> str:
     if "ceiling" in entry:
         ceiling = entry["ceiling"]
         rows.append(
-            _row(f"ceiling, {ceiling['processes']} processes, batch {ceiling['best_batch_size']}", ceiling)
+            _row(
+                f"ceiling, {ceiling['processes']} processes, batch {ceiling['best_batch_size']}"
+                + _runs(ceiling),
+                ceiling,
+            )
         )
     for run in entry.get("baseline", {}).get("runs", []):
         rows.append(_row(f"FastAPI baseline c={run['concurrency']}", run))
@@ -119,3 +123,10 @@ def _extras(results: dict[str, Any]) -> str:
 
 if __name__ == "__main__":
     print(render(json.loads(open(sys.argv[1]).read())), end="")
+
+
+def _runs(ceiling: dict[str, Any]) -> str:
+    runs = ceiling.get("runs_docs_per_s")
+    if not runs:
+        return ""
+    return " (faster of " + " and ".join(f"{run:.1f}" for run in runs) + ")"

@@ -102,6 +102,17 @@ def measure_service(
     return {"start_seconds": start, "memory": memory.as_dict(), "unary": unary, "streams": streams}
 
 
+def measure_ceiling(args: argparse.Namespace, path: str) -> dict[str, Any]:
+    return ceiling.measure(path, args.workers, args.seconds, args.batch_sizes, args.pipeline, args.limit)
+
+
+def faster_ceiling(first: dict[str, Any], second: dict[str, Any]) -> dict[str, Any]:
+    """The ceiling is measured before and after the service and the faster run is kept, so a slow
+    moment of this shared machine cannot lower the bar the service is held to."""
+    kept = max(first, second, key=lambda run: run["docs_per_s"])
+    return {**kept, "runs_docs_per_s": [first["docs_per_s"], second["docs_per_s"]]}
+
+
 def measure_baseline(args: argparse.Namespace, corpus: corpora.Corpus) -> dict[str, Any]:
     server = BaselineServer(args.workers)
     try:
@@ -194,15 +205,16 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         entry["idle_before"] = {}
         if "ceiling" in args.parts:
             entry["idle_before"]["ceiling"] = machine.idle_share()
-            entry["ceiling"] = ceiling.measure(
-                path, args.workers, args.seconds, args.batch_sizes, args.pipeline, args.limit
-            )
+            entry["ceiling"] = measure_ceiling(args, path)
         if "baseline" in args.parts:
             entry["idle_before"]["baseline"] = machine.idle_share()
             entry["baseline"] = measure_baseline(args, corpus)
         if "service" in args.parts:
             entry["idle_before"]["service"] = machine.idle_share()
             entry["service"] = measure_service(args, path, corpus, starts)
+        if "ceiling" in args.parts:
+            entry["idle_before"]["ceiling_again"] = machine.idle_share()
+            entry["ceiling"] = faster_ceiling(entry["ceiling"], measure_ceiling(args, path))
         results["corpora"][corpus.name] = entry
         print(report.corpus_table(corpus.name, entry), flush=True)
     if "extras" in args.parts:

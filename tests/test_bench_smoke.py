@@ -27,6 +27,7 @@ def test_bench_quick_run_writes_results_and_plot(tmp_path: Path) -> None:
     entry = results["corpora"]["gum_wiki_sentences"]
     assert entry["corpus"]["docs"] == 12
     assert entry["ceiling"]["docs_per_s"] > 0
+    assert entry["ceiling"]["docs_per_s"] == max(entry["ceiling"]["runs_docs_per_s"])  # before and after
     assert {run["concurrency"] for run in entry["service"]["unary"]} == {1, 4}
     for run in [*entry["service"]["unary"], *entry["service"]["streams"]]:
         assert run["ok"] > 0
