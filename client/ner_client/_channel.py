@@ -97,7 +97,7 @@ def credentials(target: Target, id_token_audience: str | None) -> grpc.ChannelCr
     return channel_credentials
 
 
-class IdTokenAuth(grpc.AuthMetadataPlugin):
+class IdTokenAuth(grpc.AuthMetadataPlugin):  # type: ignore[misc]
     """Sends `authorization: Bearer <Google ID token>` for a private Cloud Run service.
 
     Needs the `auth` extra (google-auth). Tokens are cached until five minutes before expiry.

@@ -9,7 +9,7 @@ import importlib.util
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ner_server.offsets import byte_offsets
 
@@ -78,21 +78,23 @@ def load_pipeline(model: str, pipeline: str) -> Language:
     source = resolve_model(model)
     if pipeline == "full":
         return spacy.load(source)
-    meta = (
-        spacy.util.get_model_meta(source) if isinstance(source, Path) else spacy.util.get_package_meta(source)
-    )  # type: ignore[attr-defined]
+    if isinstance(source, Path):
+        meta = spacy.util.get_model_meta(source)
+    else:
+        meta = spacy.util.get_package_meta(source)  # type: ignore[attr-defined]
     others = [name for name in meta.get("components", []) if name != "ner"]
     return spacy.load(source, exclude=others)
 
 
 def describe(nlp: Language) -> ModelInfo:
-    import spacy
+    from spacy.about import __version__ as spacy_version
 
+    recognizer: Any = nlp.get_pipe("ner")
     return ModelInfo(
         name=f"{nlp.meta['lang']}_{nlp.meta['name']}",
         version=nlp.meta["version"],
-        spacy_version=spacy.__version__,
-        labels=tuple(nlp.get_pipe("ner").labels),
+        spacy_version=spacy_version,
+        labels=tuple(recognizer.labels),
         pipeline=tuple(nlp.pipe_names),
     )
 

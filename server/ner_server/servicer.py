@@ -169,7 +169,7 @@ async def _document_entities(
 
 
 def _deadline(context: grpc.aio.ServicerContext) -> float | None:
-    remaining = context.time_remaining()
+    remaining: float | None = context.time_remaining()
     if remaining is None:
         return None
     return asyncio.get_running_loop().time() + remaining

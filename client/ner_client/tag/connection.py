@@ -81,7 +81,7 @@ class Backoff:
 
 async def wait_for_service(channel: grpc.aio.Channel, budget: float) -> ner_pb2.GetModelInfoResponse:
     """GetModelInfo, retried while the server is unreachable or still loading its model."""
-    stub = ner_pb2_grpc.NerServiceStub(channel)  # type: ignore[no-untyped-call]
+    stub = ner_pb2_grpc.NerServiceStub(channel)
     backoff = Backoff(budget)
     while True:
         try:

@@ -106,7 +106,7 @@ class Stream:
         notice: OnNotice = lambda message: None,
     ) -> None:
         self.name = name
-        self._stub = ner_pb2_grpc.NerServiceStub(channel)  # type: ignore[no-untyped-call]
+        self._stub = ner_pb2_grpc.NerServiceStub(channel)
         self._feed = feed
         self._on_answer = on_answer
         self._labels = list(labels)

@@ -135,7 +135,8 @@ class WorkerPool:
         self._keepers = [
             asyncio.create_task(self._keep_filled(slot), name=f"slot-{slot}") for slot in range(self.size)
         ]
-        return first[1]
+        info: ModelInfo = first[1]
+        return info
 
     @property
     def fork_server_pid(self) -> int | None:
