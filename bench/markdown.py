@@ -121,12 +121,12 @@ def _extras(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-if __name__ == "__main__":
-    print(render(json.loads(open(sys.argv[1]).read())), end="")
-
-
 def _runs(ceiling: dict[str, Any]) -> str:
     runs = ceiling.get("runs_docs_per_s")
     if not runs:
         return ""
     return " (faster of " + " and ".join(f"{run:.1f}" for run in runs) + ")"
+
+
+if __name__ == "__main__":
+    print(render(json.loads(open(sys.argv[1]).read())), end="")

@@ -16,7 +16,7 @@ def corpus_table(name: str, corpus: dict[str, Any]) -> str:
     if ceiling:
         label = f"ceiling {ceiling['processes']} proc, batch {ceiling['best_batch_size']}"
         if "runs_docs_per_s" in ceiling:
-            label += " (best of " + "/".join(f"{run:.0f}" for run in ceiling["runs_docs_per_s"]) + ")"
+            label += " (faster of " + "/".join(f"{run:.0f}" for run in ceiling["runs_docs_per_s"]) + ")"
         lines.append(_row(label, ceiling))
     for run in corpus.get("baseline", {}).get("runs", []):
         lines.append(_row(f"baseline c={run['concurrency']}", run))
