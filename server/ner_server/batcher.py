@@ -1,46 +1,62 @@
-"""Adaptive micro-batching: groups waiting texts into batches and hands every caller its result.
+"""Adaptive micro-batching: groups waiting jobs into batches and hands every caller its outcome.
 
-A batch is whatever is waiting when a worker can take more, up to a limit in texts and in
-characters; nothing waits on a timer, so a lone caller is never delayed. Work that arrives while
-several workers are idle goes to the idle worker of the lowest slot, so light traffic keeps one
-worker's caches warm instead of spreading over all of them. The queue is bounded (load
-shedding), texts whose deadline passed are dropped before inference, and cancelled callers'
-texts are skipped.
+A batch is whatever is waiting when a worker can take more, up to a limit in jobs and in bytes.
+A lone caller is never delayed: while another worker is idle, or the queue already holds as much
+as the worker's last batch, the batch goes at once. Only when every other worker is busy does a
+worker that just answered a batch wait a little (at most a quarter of that batch's compute time,
+and `max_gather_seconds`) for its callers' next requests, so batches stay whole under load
+instead of fragmenting into batches of one. Work that arrives while several workers are idle goes
+to the idle worker of the lowest slot, so light traffic keeps one worker's caches warm. The queue
+is bounded (load shedding), jobs whose deadline passed are dropped before inference, and
+cancelled callers' jobs are skipped.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from ner_server.errors import DeadlineExceeded, InferenceFailed, Overloaded, Unavailable
-from ner_server.model import EntityRecord
 from ner_server.pool import Worker, WorkerDied
+from ner_server.pool.messages import Job, Outcome
 
 log = logging.getLogger(__name__)
 
-__all__ = ["BatchLimits", "Batcher", "WorkerSource"]
+__all__ = ["BatchLimits", "BatchObserver", "Batcher", "WorkerSource"]
 
-#: Gives the ready worker of a slot, waiting while it is being (re)started.
+#: Gives the usable worker of a slot, waiting while it is being (re)started.
 WorkerSource = Callable[[int], Awaitable[Worker]]
+
+
+class BatchObserver(Protocol):
+    """Told of every batch: when it is sent (documents, bytes, seconds each document waited) and
+    when it is answered."""
+
+    def batch_sent(self, documents: int, size: int, waits: Sequence[float]) -> None: ...
+
+    def batch_answered(self, outcomes: Sequence[Outcome]) -> None: ...
 
 
 @dataclass(frozen=True)
 class BatchLimits:
     max_documents: int
-    max_chars: int
+    max_bytes: int
     max_queued_documents: int
-    max_queued_chars: int
+    max_queued_bytes: int
+    max_gather_seconds: float
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class _Waiting:
-    text: str
+    job: Job
     deadline: float | None
-    result: asyncio.Future[list[EntityRecord]] = field(
+    queued_at: float
+    result: asyncio.Future[Outcome] = field(
         default_factory=lambda: asyncio.get_running_loop().create_future()
     )
 
@@ -48,16 +64,19 @@ class _Waiting:
 class Batcher:
     """Feeds workers from one queue; `lanes` dispatchers per worker keep it busy back to back."""
 
-    def __init__(self, limits: BatchLimits) -> None:
+    def __init__(self, limits: BatchLimits, observer: BatchObserver) -> None:
         self._limits = limits
+        self._observer = observer
         self._queue: deque[_Waiting] = deque()
-        self._queued_chars = 0
+        self._queued_bytes = 0
         self._space = asyncio.Condition()
         self._lanes: list[asyncio.Task[None]] = []
         #: Lanes waiting for work, each as (slot, its wake-up).
         self._idle: list[tuple[int, asyncio.Future[None]]] = []
         #: A lane has been woken and has not taken its batch yet; more wake-ups would be early.
         self._waking = False
+        #: Set when a job arrives while a lane gathers.
+        self._arrived: asyncio.Event | None = None
 
     def start(self, get_worker: WorkerSource, workers: int, lanes_per_worker: int) -> None:
         for slot in range(workers):
@@ -69,45 +88,54 @@ class Batcher:
         for task in self._lanes:
             task.cancel()
         await asyncio.gather(*self._lanes, return_exceptions=True)
-        self._fail_all(Unavailable("the server is shutting down"))
+        error = Unavailable("the server is shutting down")
+        while self._queue:
+            _settle(self._queue.popleft(), error)
 
-    def submit(
-        self, texts: Sequence[str], deadline: float | None
-    ) -> list[asyncio.Future[list[EntityRecord]]]:
-        """Queue texts at once, or refuse them all with Overloaded when the queue is full."""
-        chars = sum(map(len, texts))
-        if not self._has_room(len(texts), chars):
+    def submit(self, jobs: Sequence[Job], deadline: float | None) -> list[asyncio.Future[Outcome]]:
+        """Queue jobs at once, or refuse them all with Overloaded when the queue is full."""
+        size = sum(len(job.payload) for job in jobs)
+        if not self._has_room(len(jobs), size):
             raise Overloaded(
-                f"the server is at capacity ({len(self._queue)} documents and {self._queued_chars} "
-                "characters queued); retry with backoff"
+                f"the server is at capacity ({len(self._queue)} documents and {self._queued_bytes} "
+                "bytes queued); retry with backoff"
             )
-        return [self._enqueue(text, deadline) for text in texts]
+        return [self._enqueue(job, deadline) for job in jobs]
 
-    async def submit_when_room(self, text: str, deadline: float | None) -> asyncio.Future[list[EntityRecord]]:
-        """Queue one text, waiting for room; streams use this so they slow down instead of failing."""
-        async with self._space:
-            await self._space.wait_for(lambda: self._has_room(1, len(text)))
-        return self._enqueue(text, deadline)
+    async def submit_when_room(self, job: Job, deadline: float | None) -> asyncio.Future[Outcome]:
+        """Queue one job, waiting for room; streams use this so they slow down instead of failing."""
+        if not self._has_room(1, len(job.payload)):
+            async with self._space:
+                await self._space.wait_for(lambda: self._has_room(1, len(job.payload)))
+        return self._enqueue(job, deadline)
 
     @property
     def queued(self) -> int:
         return len(self._queue)
 
-    def _has_room(self, documents: int, chars: int) -> bool:
+    def _has_room(self, documents: int, size: int) -> bool:
         if not self._queue:
             return True  # an over-sized call on an empty queue still runs
         limits = self._limits
         return (
             len(self._queue) + documents <= limits.max_queued_documents
-            and self._queued_chars + chars <= limits.max_queued_chars
+            and self._queued_bytes + size <= limits.max_queued_bytes
         )
 
-    def _enqueue(self, text: str, deadline: float | None) -> asyncio.Future[list[EntityRecord]]:
-        waiting = _Waiting(text, deadline)
+    def _enqueue(self, job: Job, deadline: float | None) -> asyncio.Future[Outcome]:
+        waiting = _Waiting(job, deadline, time.monotonic())
         self._queue.append(waiting)
-        self._queued_chars += len(text)
+        self._queued_bytes += len(job.payload)
+        if self._arrived is not None:
+            self._arrived.set()
         self._wake_next()
         return waiting.result
+
+    def _requeue(self, batch: list[_Waiting]) -> None:
+        """Put a batch its worker can no longer take back at the head of the queue, in order."""
+        self._queue.extendleft(reversed(batch))
+        self._queued_bytes += sum(len(waiting.job.payload) for waiting in batch)
+        self._wake_next()
 
     def _wake_next(self) -> None:
         if self._waking or not self._idle:
@@ -118,13 +146,16 @@ class Batcher:
         self._waking = True
 
     async def _dispatch(self, get_worker: WorkerSource, slot: int) -> None:
+        last_size, last_seconds = 1, 0.0
         while True:
             worker = await get_worker(slot)
-            batch = await self._take_share(slot)
-            if worker.gone.done():
-                worker = await get_worker(slot)
+            batch = await self._take_share(slot, last_size, last_seconds)
+            if not worker.usable:
+                self._requeue(batch)
+                continue
+            started = time.monotonic()
             try:
-                outcomes = await worker.run([waiting.text for waiting in batch])
+                outcomes = await worker.run([waiting.job for waiting in batch])
             except WorkerDied as error:
                 log.error("a worker died holding %d documents: %s", len(batch), error)
                 for waiting in batch:
@@ -135,8 +166,10 @@ class Batcher:
                 for waiting in batch:
                     _settle(waiting, InferenceFailed(f"the batch failed: {type(error).__name__}"))
                 continue
-            for waiting, (kind, value) in zip(batch, outcomes, strict=True):
-                _settle(waiting, value if kind == "ok" else InferenceFailed(str(value)))
+            last_size, last_seconds = len(batch), time.monotonic() - started
+            self._observer.batch_answered(outcomes)
+            for waiting, outcome in zip(batch, outcomes, strict=True):
+                _settle(waiting, outcome)
 
     async def _wait_for_work(self, slot: int) -> None:
         wake: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -150,7 +183,25 @@ class Batcher:
             else:
                 self._waking = False
 
-    async def _take_share(self, slot: int) -> list[_Waiting]:
+    async def _gather(self, target: int, seconds: float) -> None:
+        """Wait up to `seconds` for the queue to hold `target` jobs (while no other lane is idle)."""
+        deadline = time.monotonic() + seconds
+        self._arrived = arrived = asyncio.Event()
+        try:
+            while len(self._queue) < target and not self._idle:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return
+                arrived.clear()
+                try:
+                    await asyncio.wait_for(arrived.wait(), remaining)
+                except TimeoutError:
+                    return
+        finally:
+            if self._arrived is arrived:
+                self._arrived = None
+
+    async def _take_share(self, slot: int, last_size: int, last_seconds: float) -> list[_Waiting]:
         """Up to the limits, but no more than this lane's share of what is waiting, so one lane
         cannot take all the work while other workers sit idle."""
         limits = self._limits
@@ -158,16 +209,22 @@ class Batcher:
             if not self._queue:
                 await self._wait_for_work(slot)
                 continue
+            target = min(last_size, limits.max_documents)
+            if len(self._queue) < target and not self._idle and limits.max_gather_seconds > 0:
+                await self._gather(target, min(limits.max_gather_seconds, last_seconds / 4))
             now = asyncio.get_running_loop().time()
             share = -(-len(self._queue) // (len(self._idle) + 1))
             batch: list[_Waiting] = []
-            chars = expired = abandoned = 0
+            size = expired = abandoned = 0
+            waits: list[float] = []
+            clock = time.monotonic()
             while self._queue and len(batch) < min(limits.max_documents, share):
                 waiting = self._queue[0]
-                if batch and chars + len(waiting.text) > limits.max_chars:
+                job_size = len(waiting.job.payload)
+                if batch and size + job_size > limits.max_bytes:
                     break
                 self._queue.popleft()
-                self._queued_chars -= len(waiting.text)
+                self._queued_bytes -= job_size
                 if waiting.result.done():
                     abandoned += 1  # the caller went away
                     continue
@@ -176,7 +233,8 @@ class Batcher:
                     expired += 1
                     continue
                 batch.append(waiting)
-                chars += len(waiting.text)
+                waits.append(clock - waiting.queued_at)
+                size += job_size
             if expired or abandoned:
                 log.info(
                     "skipped queued documents", extra={"deadline_passed": expired, "caller_gone": abandoned}
@@ -186,15 +244,11 @@ class Batcher:
             async with self._space:
                 self._space.notify_all()
             if batch:
+                self._observer.batch_sent(len(batch), size, waits)
                 return batch
 
-    def _fail_all(self, error: Exception) -> None:
-        while self._queue:
-            _settle(self._queue.popleft(), error)
-        self._queued_chars = 0
 
-
-def _settle(waiting: _Waiting, outcome: list[EntityRecord] | Exception) -> None:
+def _settle(waiting: _Waiting, outcome: Outcome | Exception) -> None:
     if waiting.result.done():
         return
     if isinstance(outcome, Exception):

@@ -18,27 +18,6 @@ from ner_server.settings import Settings
 
 log = logging.getLogger("ner_server")
 
-_HELP = {
-    "host": "address to bind",
-    "port": "port to listen on; 0 picks a free one (env PORT, as Cloud Run sets it)",
-    "workers": "model worker processes (default: the CPUs this process may use)",
-    "model": "installed model package name or model directory",
-    "pipeline": "'ner' runs only the entity recognizer; 'full' runs every component",
-    "max_text_chars": "longest accepted text, in code points",
-    "max_batch_documents": "most documents in one BatchExtractEntities call",
-    "max_message_bytes": "largest request or response message, in bytes",
-    "batch_max_documents": "most documents a worker runs at once",
-    "batch_max_chars": "most characters a worker runs at once",
-    "pin_workers": "keep each worker on a CPU of its own (true or false)",
-    "worker_spin_seconds": "seconds an idle worker polls for its next batch before it sleeps (0: never)",
-    "batches_in_flight_per_worker": "batches sent ahead to each worker",
-    "max_queued_documents": "queued documents before new calls get RESOURCE_EXHAUSTED",
-    "max_queued_chars": "queued characters before new calls get RESOURCE_EXHAUSTED",
-    "stream_window": "documents of one stream read ahead of the results sent",
-    "grace_seconds": "seconds in-flight calls get to finish after SIGTERM",
-    "log_level": "DEBUG, INFO, WARNING or ERROR",
-}
-
 
 def parse_settings(argv: Sequence[str] | None = None) -> Settings:
     defaults = Settings()
@@ -58,7 +37,7 @@ def parse_settings(argv: Sequence[str] | None = None) -> Settings:
             type=kind,
             default=kind(env_value) if env_value else default,
             choices=PIPELINES if item.name == "pipeline" else None,
-            help=f"{_HELP[item.name]} [env {env_name}]",
+            help=f"{item.metadata['help']} [env {env_name}]",
         )
     settings = Settings(**vars(parser.parse_args(argv)))
     if settings.workers < 1:

@@ -1,9 +1,10 @@
-"""Domain values to protobuf messages."""
+"""Domain values to protobuf messages (serialized where they travel between processes)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
+from google.protobuf.message import DecodeError
 from ner_client.proto import ner_pb2
 
 from ner_server.errors import NerError
@@ -28,8 +29,45 @@ def entities(records: Iterable[EntityRecord], labels: frozenset[str] | None) -> 
     ]
 
 
-def document_error(error: NerError) -> ner_pb2.DocumentError:
-    return ner_pb2.DocumentError(code=error.code.value[0], message=error.message)
+def document_entities(document_id: str, found: list[ner_pb2.Entity]) -> bytes:
+    """A serialized StreamExtractEntitiesResponse with one document's entities."""
+    result = ner_pb2.DocumentEntities(id=document_id, entities=found)
+    answer: bytes = ner_pb2.StreamExtractEntitiesResponse(result=result).SerializeToString()
+    return answer
+
+
+def document_error(document_id: str, error: NerError) -> bytes:
+    """A serialized StreamExtractEntitiesResponse saying why one document has no entities."""
+    failure = ner_pb2.DocumentError(code=error.code, message=error.message)
+    result = ner_pb2.DocumentEntities(id=document_id, error=failure)
+    answer: bytes = ner_pb2.StreamExtractEntitiesResponse(result=result).SerializeToString()
+    return answer
+
+
+def failed_document(request: bytes, error: NerError) -> bytes:
+    """`document_error` for a document no worker answered; its id is read from its request."""
+    try:
+        document_id = ner_pb2.StreamExtractEntitiesRequest.FromString(request).document.id
+    except DecodeError:
+        document_id = ""
+    return document_error(document_id, error)
+
+
+def document_request(document: ner_pb2.Document, labels: Iterable[str]) -> bytes:
+    """One document of a BatchExtractEntitiesRequest as the StreamExtractEntitiesRequest a worker runs."""
+    request = ner_pb2.StreamExtractEntitiesRequest(document=document, labels=labels)
+    serialized: bytes = request.SerializeToString()
+    return serialized
+
+
+def batch_response(documents: Iterable[bytes]) -> bytes:
+    """A serialized BatchExtractEntitiesResponse made of serialized StreamExtractEntitiesResponses.
+
+    Both messages hold DocumentEntities in field 1 (repeated in one, singular in the other), so
+    their encodings coincide and concatenating the answers is the batch's answer. protos/ner/v1
+    must keep those field numbers (`buf breaking` guards them).
+    """
+    return b"".join(documents)
 
 
 def model_info(info: ModelInfo, settings: Settings) -> ner_pb2.GetModelInfoResponse:

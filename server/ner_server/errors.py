@@ -1,31 +1,30 @@
-"""Domain errors and the one place that turns them into gRPC statuses.
+"""Domain errors: what went wrong, with the google.rpc code and a message safe to show the caller.
 
-RPC methods raise these; `maps_errors` (unary) and `maps_stream_errors` (streaming) abort the
-call with the matching status and a `google.rpc.Status` carrying details. Anything else is
-logged with its traceback and answered INTERNAL with a plain message.
+Free of gRPC, so the worker processes (forked from a process that must never load gRPC) raise
+and report the same errors as the front. `status.py` turns them into gRPC statuses.
 """
 
 from __future__ import annotations
 
-import functools
-import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
-import grpc
-from google.protobuf import any_pb2
-from google.rpc import code_pb2, error_details_pb2, status_pb2
-from grpc_status import rpc_status
+from google.rpc import code_pb2, error_details_pb2
 
-from ner_server.handlers import MalformedRequest
-
-log = logging.getLogger(__name__)
+__all__ = [
+    "DeadlineExceeded",
+    "InferenceFailed",
+    "InvalidArgument",
+    "NerError",
+    "Overloaded",
+    "Unavailable",
+    "error_from",
+]
 
 
 class NerError(Exception):
-    """An error with a gRPC status code and a message safe to show the caller."""
+    """An error with a google.rpc code (the numbers gRPC status codes use) and a caller-safe message."""
 
-    code: grpc.StatusCode = grpc.StatusCode.INTERNAL
+    code: int = code_pb2.INTERNAL
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -36,7 +35,7 @@ class NerError(Exception):
 
 
 class InvalidArgument(NerError):
-    code = grpc.StatusCode.INVALID_ARGUMENT
+    code = code_pb2.INVALID_ARGUMENT
 
     def __init__(self, field: str, description: str) -> None:
         super().__init__(f"{field}: {description}")
@@ -51,67 +50,25 @@ class InvalidArgument(NerError):
 
 
 class Overloaded(NerError):
-    code = grpc.StatusCode.RESOURCE_EXHAUSTED
+    code = code_pb2.RESOURCE_EXHAUSTED
 
 
 class Unavailable(NerError):
-    code = grpc.StatusCode.UNAVAILABLE
+    code = code_pb2.UNAVAILABLE
 
 
 class DeadlineExceeded(NerError):
-    code = grpc.StatusCode.DEADLINE_EXCEEDED
+    code = code_pb2.DEADLINE_EXCEEDED
 
 
 class InferenceFailed(NerError):
-    code = grpc.StatusCode.INTERNAL
+    code = code_pb2.INTERNAL
 
 
-INTERNAL_MESSAGE = "internal error; the server log has the details"
-
-
-def as_ner_error(error: BaseException) -> NerError:
-    """`error` itself if it is a NerError, else a generic INTERNAL one (after logging it)."""
-    if isinstance(error, NerError):
-        return error
-    log.error("unexpected error", exc_info=error)
-    return NerError(INTERNAL_MESSAGE)
-
-
-def to_status(error: NerError) -> grpc.Status:
-    details = []
-    for detail in error.details():
-        packed = any_pb2.Any()
-        packed.Pack(detail)
-        details.append(packed)
-    status = status_pb2.Status(code=_CODES[error.code], message=error.message, details=details)
-    return rpc_status.to_status(status)
-
-
-_CODES = {code: getattr(code_pb2, code.name) for code in grpc.StatusCode}
-
-
-def maps_errors[Method: Callable[..., Awaitable[Any]]](method: Method) -> Method:
-    @functools.wraps(method)
-    async def wrapper(self: Any, request: Any, context: grpc.aio.ServicerContext) -> Any:
-        try:
-            if isinstance(request, MalformedRequest):
-                raise InvalidArgument("request", request.reason)
-            return await method(self, request, context)
-        except Exception as error:  # noqa: BLE001 - every error must become a status
-            await context.abort_with_status(to_status(as_ner_error(error)))
-
-    return wrapper  # type: ignore[return-value]
-
-
-def maps_stream_errors(
-    method: Callable[..., AsyncIterator[Any]],
-) -> Callable[..., AsyncIterator[Any]]:
-    @functools.wraps(method)
-    async def wrapper(self: Any, requests: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
-        try:
-            async for response in method(self, requests, context):
-                yield response
-        except Exception as error:  # noqa: BLE001 - every error must become a status
-            await context.abort_with_status(to_status(as_ner_error(error)))
-
-    return wrapper
+def error_from(code: int, field: str, description: str) -> NerError:
+    """The error a worker reported as parts (exceptions with their own arguments do not pickle)."""
+    if field:
+        return InvalidArgument(field, description)
+    error = NerError(description)
+    error.code = code
+    return error

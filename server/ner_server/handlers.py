@@ -1,56 +1,30 @@
-"""Registers NerService with deserializers that turn unparsable requests into a value.
+"""Registers NerService so its messages pass through the front as bytes.
 
-The generated registration lets a parse failure (such as invalid UTF-8 in a string field, which
-proto3 forbids) escape as INTERNAL. Here it becomes a `MalformedRequest`, which the servicer
-answers with INVALID_ARGUMENT.
+Requests reach the servicer serialized and responses leave serialized: parsing, checking and
+building the messages of a document happen in the workers.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import grpc
-from google.protobuf.message import DecodeError
 from ner_client.proto import ner_pb2
+
+from ner_server import status
 
 SERVICE = ner_pb2.DESCRIPTOR.services_by_name["NerService"]
 
 
-@dataclass(frozen=True)
-class MalformedRequest:
-    """A request message that could not be parsed; `reason` is safe to show the caller."""
-
-    reason: str
-
-
-def add_ner_service(servicer: Any, server: grpc.aio.Server) -> None:
+def add_ner_service(servicer: Any, server: grpc.aio.Server, observe: status.CallObserver) -> None:
     handlers = {}
     for method in SERVICE.methods:
-        request_type = getattr(ner_pb2, method.input_type.name)
-        response_type = getattr(ner_pb2, method.output_type.name)
-        make_handler = (
-            grpc.stream_stream_rpc_method_handler
-            if method.client_streaming
-            else grpc.unary_unary_rpc_method_handler
-        )
-        handlers[method.name] = make_handler(
-            getattr(servicer, method.name),
-            request_deserializer=_lenient(request_type.FromString),
-            response_serializer=response_type.SerializeToString,
-        )
+        full_name = f"/{SERVICE.full_name}/{method.name}"
+        behavior = getattr(servicer, method.name)
+        if method.client_streaming:
+            handler = grpc.stream_stream_rpc_method_handler(status.streaming(full_name, behavior, observe))
+        else:
+            handler = grpc.unary_unary_rpc_method_handler(status.unary(full_name, behavior, observe))
+        handlers[method.name] = handler
     server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(SERVICE.full_name, handlers),))
     server.add_registered_method_handlers(SERVICE.full_name, handlers)
-
-
-def _lenient(parse: Callable[[bytes], Any]) -> Callable[[bytes], Any]:
-    def deserialize(data: bytes) -> Any:
-        try:
-            return parse(data)
-        except DecodeError:
-            return MalformedRequest(
-                "the request is not a valid protobuf message (for example a string field holds invalid UTF-8)"
-            )
-
-    return deserialize

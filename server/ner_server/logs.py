@@ -27,7 +27,7 @@ class JsonFormatter(logging.Formatter):
         for key, value in vars(record).items():
             if key not in _STANDARD_ATTRIBUTES and not key.startswith("_"):
                 entry[key] = value
-        if (trace := current_trace.get()) is not None:
+        if (trace := current_trace()) is not None:
             entry[TRACE_FIELD] = trace
         if record.exc_info:
             entry["stack_trace"] = self.formatException(record.exc_info)

@@ -1,4 +1,4 @@
-"""Assembles the service: worker pool, batcher, NerService, health and reflection on one port."""
+"""Assembles the service: worker pool, batcher, NerService, health, reflection and metrics."""
 
 from __future__ import annotations
 
@@ -13,12 +13,12 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
 from ner_server.batcher import Batcher, BatchLimits
 from ner_server.handlers import SERVICE, add_ner_service
+from ner_server.metrics import Metrics
 from ner_server.model import ModelInfo
 from ner_server.pool import WorkerPool
 from ner_server.reflection import enable_reflection
 from ner_server.servicer import NerServicer
 from ner_server.settings import Settings
-from ner_server.tracing import TraceInterceptor
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +47,18 @@ class RunningServer:
         await self.pool.stop()
 
 
+def pool_arguments(settings: Settings) -> list[str]:
+    """What the fork server needs to know (see `pool.forkserver`)."""
+    return [
+        *("--model", settings.model, "--pipeline", settings.pipeline),
+        *("--max-text-chars", str(settings.max_text_chars), "--log-level", settings.log_level),
+        *("--spin-seconds", str(settings.worker_spin_seconds)),
+    ]
+
+
 async def start_server(settings: Settings) -> RunningServer:
     """Listen at once (health NOT_SERVING) and bring the workers up in the background."""
+    metrics = Metrics() if settings.metrics_port else Metrics.off()
     health_servicer = health.aio.HealthServicer()
     for name in HEALTH_NAMES:
         await health_servicer.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
@@ -68,46 +78,51 @@ async def start_server(settings: Settings) -> RunningServer:
 
     pool = WorkerPool(
         size=settings.workers,
-        model=settings.model,
-        pipeline=settings.pipeline,
-        log_level=settings.log_level,
+        model_args=pool_arguments(settings),
         pin_workers=settings.pin_workers,
-        spin_seconds=settings.worker_spin_seconds,
         on_readiness=on_readiness,
+        on_restart=metrics.restarted,
     )
     model = asyncio.get_running_loop().create_future()
     batcher = Batcher(
         BatchLimits(
             max_documents=settings.batch_max_documents,
-            max_chars=settings.batch_max_chars,
+            max_bytes=settings.batch_max_bytes,
             max_queued_documents=settings.max_queued_documents,
-            max_queued_chars=settings.max_queued_chars,
-        )
+            max_queued_bytes=settings.max_queued_bytes,
+            max_gather_seconds=settings.batch_gather_seconds,
+        ),
+        metrics,
     )
     server = grpc.aio.server(
-        interceptors=[TraceInterceptor.from_environment()],
         options=[
             ("grpc.max_receive_message_length", settings.max_message_bytes),
             ("grpc.max_send_message_length", settings.max_message_bytes),
             ("grpc.so_reuseport", 0),
         ],
+        maximum_concurrent_rpcs=settings.max_concurrent_calls,
     )
     servicer = NerServicer(settings, batcher, model)
-    add_ner_service(servicer, server)
+    add_ner_service(servicer, server, metrics.call)
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     enable_reflection((SERVICE_NAME, health.SERVICE_NAME), server)
     try:
         port = server.add_insecure_port(settings.address)
     except RuntimeError as error:
         raise OSError(f"cannot listen on {settings.address}: {error}") from error
+    if settings.metrics_port:
+        metrics.serve(settings.metrics_port)
     await server.start()
     log.info("listening", extra={"port": port, "workers": settings.workers, "pipeline": settings.pipeline})
     try:
-        model.set_result(await pool.start())
+        info = await pool.start()
     except BaseException:
         await server.stop(None)
         await pool.stop()
         raise
+    model.set_result(info)
+    metrics.model_loaded(info)
+    metrics.watch(lambda: batcher.queued, pool.ready_workers)
     batcher.start(pool.worker, settings.workers, settings.batches_in_flight_per_worker)
     return RunningServer(server, port, pool, batcher, health_servicer, model, servicer)
 

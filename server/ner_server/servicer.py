@@ -1,4 +1,6 @@
-"""NerService: protobuf in, domain calls, protobuf out. Never calls spaCy itself."""
+"""NerService in the front: routes serialized documents to the batcher and answers come back
+serialized. Never parses a document it sends on, never calls spaCy (`answers` does, in a worker).
+"""
 
 from __future__ import annotations
 
@@ -7,95 +9,94 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import grpc
-from ner_client.proto import ner_pb2, ner_pb2_grpc
+from google.protobuf.message import DecodeError
+from ner_client.proto import ner_pb2
 
 from ner_server import convert
+from ner_server.answers import MALFORMED
 from ner_server.batcher import Batcher
-from ner_server.errors import (
-    InferenceFailed,
-    InvalidArgument,
-    NerError,
-    Unavailable,
-    maps_errors,
-    maps_stream_errors,
-)
-from ner_server.handlers import MalformedRequest
-from ner_server.model import EntityRecord, ModelInfo
+from ner_server.errors import InvalidArgument, NerError, Overloaded, Unavailable, error_from
+from ner_server.model import ModelInfo
+from ner_server.pool.messages import Job, JobKind, Outcome, Refused
 from ner_server.settings import Settings
 from ner_server.validation import check_batch_size, check_text, label_filter
 
-Pb = ner_pb2
 _END = object()
 
 
-class NerServicer(ner_pb2_grpc.NerServiceServicer):
+class NerServicer:
+    """The four NerService methods; every request and response is bytes (see `handlers`)."""
+
     def __init__(self, settings: Settings, batcher: Batcher, model: asyncio.Future[ModelInfo]) -> None:
         self._settings = settings
         self._batcher = batcher
         self._model = model
         self._readers: set[asyncio.Task[None]] = set()
+        self._model_info: bytes | None = None
+        self._streams_by_peer: dict[str, int] = {}
 
-    @maps_errors
-    async def ExtractEntities(
-        self, request: Pb.ExtractEntitiesRequest, context: grpc.aio.ServicerContext
-    ) -> Pb.ExtractEntitiesResponse:
-        labels = label_filter(request.labels, self._loaded().labels)
-        check_text(request.text, "text", self._settings.max_text_chars)
-        [result] = self._batcher.submit([request.text], _deadline(context))
-        return Pb.ExtractEntitiesResponse(entities=convert.entities(await result, labels))
+    async def ExtractEntities(self, request: bytes, context: grpc.aio.ServicerContext) -> bytes:
+        self._loaded()
+        [result] = self._batcher.submit([Job(JobKind.CALL, request)], _deadline(context))
+        outcome = await result
+        if isinstance(outcome, Refused):
+            raise error_from(outcome.code, outcome.field, outcome.description)
+        return outcome.payload
 
-    @maps_errors
-    async def BatchExtractEntities(
-        self, request: Pb.BatchExtractEntitiesRequest, context: grpc.aio.ServicerContext
-    ) -> Pb.BatchExtractEntitiesResponse:
-        labels = label_filter(request.labels, self._loaded().labels)
-        documents = request.documents
+    async def BatchExtractEntities(self, request: bytes, context: grpc.aio.ServicerContext) -> bytes:
+        info = self._loaded()
+        batch = _parse(ner_pb2.BatchExtractEntitiesRequest, request)
+        label_filter(batch.labels, info.labels)
+        documents = batch.documents
         check_batch_size(len(documents), "documents", self._settings.max_batch_documents)
         for index, document in enumerate(documents):
             check_text(document.text, f"documents[{index}].text", self._settings.max_text_chars)
-        results = self._batcher.submit([document.text for document in documents], _deadline(context))
+        jobs = [
+            Job(JobKind.DOCUMENT, convert.document_request(document, batch.labels)) for document in documents
+        ]
+        results = self._batcher.submit(jobs, _deadline(context))
         try:
-            answers = []
-            for document, result in zip(documents, results, strict=True):
-                try:
-                    records = await result
-                except InferenceFailed as error:
-                    answers.append(Pb.DocumentEntities(id=document.id, error=convert.document_error(error)))
-                else:
-                    answers.append(
-                        Pb.DocumentEntities(id=document.id, entities=convert.entities(records, labels))
-                    )
-            return Pb.BatchExtractEntitiesResponse(results=answers)
+            return convert.batch_response(
+                [await _document_answer(job, result) for job, result in zip(jobs, results, strict=True)]
+            )
         finally:
             for result in results:
                 result.cancel()
 
-    @maps_stream_errors
     async def StreamExtractEntities(
-        self, requests: AsyncIterator[Pb.StreamExtractEntitiesRequest], context: grpc.aio.ServicerContext
-    ) -> AsyncIterator[Pb.StreamExtractEntitiesResponse]:
-        info = self._loaded()
+        self, requests: AsyncIterator[bytes], context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[bytes]:
+        self._loaded()
+        peer = context.peer()
+        open_streams = self._streams_by_peer.get(peer, 0)
+        if open_streams >= self._settings.max_streams_per_connection:
+            raise Overloaded(
+                f"this connection has {open_streams} streams open, the most allowed; "
+                "finish one or open another connection"
+            )
+        self._streams_by_peer[peer] = open_streams + 1
         # At most `stream_window` documents are read ahead of the answers sent; the queue itself
         # is unbounded so the reader can always leave a final marker in it.
         slots = asyncio.Semaphore(self._settings.stream_window)
         queue: asyncio.Queue[Any] = asyncio.Queue()
-        reader = asyncio.create_task(self._read_stream(requests, info, _deadline(context), slots, queue))
+        reader = asyncio.create_task(self._read_stream(requests, _deadline(context), slots, queue))
         self._readers.add(reader)
         try:
             while (item := await queue.get()) is not _END:
                 if isinstance(item, BaseException):
                     raise item
-                document_id, labels, outcome = item
-                result = await _document_entities(document_id, labels, outcome)
-                yield Pb.StreamExtractEntitiesResponse(result=result)
+                job, result = item
+                yield await _document_answer(job, result)
                 slots.release()
         finally:
+            if (left := self._streams_by_peer.pop(peer) - 1) > 0:
+                self._streams_by_peer[peer] = left
             self._readers.discard(reader)
             reader.cancel()
             while not queue.empty():
                 item = queue.get_nowait()
-                if isinstance(item, tuple) and isinstance(item[2], asyncio.Future):
-                    item[2].cancel()
+                if isinstance(item, tuple):
+                    item[1].cancel()
 
     def stop_reading_streams(self) -> None:
         """Shutting down: open streams read no more documents, answer what they hold, then end
@@ -103,16 +104,16 @@ class NerServicer(ner_pb2_grpc.NerServiceServicer):
         for reader in self._readers:
             reader.cancel()
 
-    @maps_errors
-    async def GetModelInfo(
-        self, request: Pb.GetModelInfoRequest, context: grpc.aio.ServicerContext
-    ) -> Pb.GetModelInfoResponse:
-        return convert.model_info(self._loaded(), self._settings)
+    async def GetModelInfo(self, request: bytes, context: grpc.aio.ServicerContext) -> bytes:
+        info = self._loaded()
+        _parse(ner_pb2.GetModelInfoRequest, request)
+        if self._model_info is None:
+            self._model_info = convert.model_info(info, self._settings).SerializeToString()
+        return self._model_info
 
     async def _read_stream(
         self,
-        requests: AsyncIterator[Pb.StreamExtractEntitiesRequest],
-        info: ModelInfo,
+        requests: AsyncIterator[bytes],
         deadline: float | None,
         slots: asyncio.Semaphore,
         queue: asyncio.Queue[Any],
@@ -124,29 +125,13 @@ class NerServicer(ner_pb2_grpc.NerServiceServicer):
                 request = await anext(iterator, None)
                 if request is None:
                     break
-                queue.put_nowait(await self._start_document(request, info, deadline))
+                job = Job(JobKind.DOCUMENT, request)
+                queue.put_nowait((job, await self._batcher.submit_when_room(job, deadline)))
             queue.put_nowait(_END)
         except asyncio.CancelledError:
             queue.put_nowait(Unavailable("the server is shutting down; resend the documents not answered"))
         except Exception as error:  # noqa: BLE001 - handed to the writer, which maps it to a status
             queue.put_nowait(error)
-
-    async def _start_document(
-        self,
-        request: Pb.StreamExtractEntitiesRequest | MalformedRequest,
-        info: ModelInfo,
-        deadline: float | None,
-    ) -> tuple[str, frozenset[str] | None, asyncio.Future[list[EntityRecord]] | NerError]:
-        if isinstance(request, MalformedRequest):
-            return "", None, InvalidArgument("document", request.reason)
-        labels = None
-        try:
-            labels = label_filter(request.labels, info.labels)
-            check_text(request.document.text, "document.text", self._settings.max_text_chars)
-            outcome = await self._batcher.submit_when_room(request.document.text, deadline)
-        except NerError as error:
-            return request.document.id, labels, error
-        return request.document.id, labels, outcome
 
     def _loaded(self) -> ModelInfo:
         if not self._model.done() or self._model.exception() is not None:
@@ -154,18 +139,22 @@ class NerServicer(ner_pb2_grpc.NerServiceServicer):
         return self._model.result()
 
 
-async def _document_entities(
-    document_id: str,
-    labels: frozenset[str] | None,
-    outcome: asyncio.Future[list[EntityRecord]] | NerError,
-) -> Pb.DocumentEntities:
+async def _document_answer(job: Job, result: asyncio.Future[Outcome]) -> bytes:
+    """A serialized StreamExtractEntitiesResponse: the worker's, or one with the error that kept
+    the document from a worker."""
     try:
-        if isinstance(outcome, NerError):
-            raise outcome
-        records = await outcome
+        outcome = await result
     except NerError as error:
-        return Pb.DocumentEntities(id=document_id, error=convert.document_error(error))
-    return Pb.DocumentEntities(id=document_id, entities=convert.entities(records, labels))
+        return convert.failed_document(job.payload, error)
+    assert not isinstance(outcome, Refused)  # document jobs are always answered
+    return outcome.payload
+
+
+def _parse[Message](message_type: type[Message], request: bytes) -> Message:
+    try:
+        return message_type.FromString(request)  # type: ignore[attr-defined, no-any-return]
+    except DecodeError as error:
+        raise InvalidArgument("request", MALFORMED) from error
 
 
 def _deadline(context: grpc.aio.ServicerContext) -> float | None:

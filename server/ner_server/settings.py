@@ -1,9 +1,13 @@
-"""The one settings object of the server, filled from flags and environment variables."""
+"""The one settings object of the server, filled from flags and environment variables.
+
+Each field's description, given once here, is also its `--help` text.
+"""
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from typing import Any
 
 
 def available_cpus() -> int:
@@ -11,47 +15,55 @@ def available_cpus() -> int:
     return len(os.sched_getaffinity(0))
 
 
+def _setting(default: Any, description: str) -> Any:
+    if callable(default):
+        return field(default_factory=default, metadata={"help": description})
+    return field(default=default, metadata={"help": description})
+
+
 @dataclass(frozen=True)
 class Settings:
     """How the server runs. Every field has a flag and an environment variable (see `cli`)."""
 
-    #: Address to bind; `[::]` listens on every interface.
-    host: str = "[::]"
-    #: Port to listen on; 0 picks a free one (it is logged). Cloud Run sets `PORT`.
-    port: int = 50051
-    #: Model worker processes; each runs the pipeline on one core.
-    workers: int = field(default_factory=available_cpus)
-    #: An installed model package name or a model directory.
-    model: str = "en_core_web_md"
-    #: `ner` runs only the entity recognizer; `full` runs every component of the model.
-    pipeline: str = "ner"
-    #: Longest accepted text, in code points.
-    max_text_chars: int = 100_000
-    #: Most documents in one BatchExtractEntities call.
-    max_batch_documents: int = 1_000
-    #: Largest request or response message, in bytes.
-    max_message_bytes: int = 16 * 1024 * 1024
-    #: Most documents a worker runs through `nlp.pipe` at once.
-    batch_max_documents: int = 64
-    #: Most characters a worker runs through `nlp.pipe` at once (one over-long text still runs alone).
-    batch_max_chars: int = 36_000
-    #: Keep each worker on a CPU of its own (slot i on the i-th CPU this process may use).
-    pin_workers: bool = True
-    #: Seconds an idle worker keeps polling for its next batch before it sleeps; a worker that
-    #: never sleeps between calls keeps its core and caches, which halves a short text's latency.
-    worker_spin_seconds: float = 0.002
-    #: Batches sent ahead to each worker, so it never waits for the front process between batches.
-    batches_in_flight_per_worker: int = 1
-    #: Documents waiting for a worker before new calls are refused with RESOURCE_EXHAUSTED.
-    max_queued_documents: int = 2_048
-    #: Characters waiting for a worker before new calls are refused with RESOURCE_EXHAUSTED.
-    max_queued_chars: int = 8_000_000
-    #: Documents of one stream read ahead of the results already sent back.
-    stream_window: int = 256
-    #: Seconds in-flight calls get to finish after SIGTERM (Cloud Run allows 10 in all).
-    grace_seconds: float = 8.0
-    #: Log level name for the JSON log on stdout.
-    log_level: str = "INFO"
+    host: str = _setting("[::]", "address to bind; [::] listens on every interface")
+    port: int = _setting(50051, "port to listen on; 0 picks a free one, logged (Cloud Run sets PORT)")
+    workers: int = _setting(available_cpus, "model worker processes (default: the CPUs this process may use)")
+    model: str = _setting("en_core_web_md", "an installed model package name or a model directory")
+    pipeline: str = _setting("ner", "'ner' runs only the entity recognizer; 'full' runs every component")
+    max_text_chars: int = _setting(100_000, "longest accepted text, in code points")
+    max_batch_documents: int = _setting(1_000, "most documents in one BatchExtractEntities call")
+    max_message_bytes: int = _setting(16 * 1024 * 1024, "largest request or response message, in bytes")
+    batch_max_documents: int = _setting(64, "most documents a worker runs through the model at once")
+    batch_max_bytes: int = _setting(
+        36_000, "most request bytes a worker runs at once (one over-long document still runs alone)"
+    )
+    batch_gather_seconds: float = _setting(
+        0.004,
+        "while every other worker is busy, a worker that just answered a batch waits at most this "
+        "long (and a quarter of that batch's time) for as many documents as that batch had (0: never)",
+    )
+    pin_workers: bool = _setting(True, "keep each worker on a CPU of its own (slot i on the i-th CPU)")
+    worker_spin_seconds: float = _setting(
+        0.002,
+        "seconds an idle worker polls for its next batch before it sleeps, keeping its caches (0: never)",
+    )
+    batches_in_flight_per_worker: int = _setting(1, "batches sent ahead to each worker")
+    max_queued_documents: int = _setting(2_048, "queued documents before new calls get RESOURCE_EXHAUSTED")
+    max_queued_bytes: int = _setting(
+        8_000_000, "queued request bytes before new calls get RESOURCE_EXHAUSTED"
+    )
+    stream_window: int = _setting(256, "documents of one stream read ahead of the results sent")
+    max_concurrent_calls: int = _setting(
+        4_096, "calls (streams included) handled at once; past it a call gets RESOURCE_EXHAUSTED"
+    )
+    max_streams_per_connection: int = _setting(
+        256, "open StreamExtractEntities calls on one connection; past it RESOURCE_EXHAUSTED"
+    )
+    metrics_port: int = _setting(0, "serve Prometheus metrics over HTTP on this port at /metrics (0: off)")
+    grace_seconds: float = _setting(
+        8.0, "seconds in-flight calls get to finish after SIGTERM (Cloud Run allows 10)"
+    )
+    log_level: str = _setting("INFO", "DEBUG, INFO, WARNING or ERROR, for the JSON log on stdout")
 
     @property
     def address(self) -> str:

@@ -4,10 +4,9 @@ It is started as a fresh interpreter (`python -m ner_server.pool.forkserver`), s
 touched gRPC: forking a process that runs gRPC's threads is unsafe, and forking from here keeps
 the model's memory shared copy-on-write by all workers, including ones that replace a dead one.
 
-Control protocol on the inherited socket: first it sends ("model", ModelInfo) or
-("failed", reason); then for each ("spawn", cpu) it forks a worker (pinned to that CPU unless
-it is None) and answers ("spawned", pid) with the worker's socket attached. It exits when the
-front process closes the control socket.
+Control protocol on the inherited socket (messages in `messages`): first it sends ModelLoaded
+or LoadFailed; then for each Spawn it forks a worker and answers Spawned with the worker's
+socket attached. It exits when the front process closes the control socket.
 """
 
 from __future__ import annotations
@@ -20,9 +19,11 @@ import signal
 import socket
 import sys
 
+from ner_server.answers import Answerer
 from ner_server.logs import configure_logging
-from ner_server.model import ModelNotFound, describe, extract, load_pipeline
+from ner_server.model import ModelNotFound, describe, load_pipeline
 from ner_server.pool import wire
+from ner_server.pool.messages import LoadFailed, ModelLoaded, Spawn, Spawned
 from ner_server.pool.worker import WARM_UP_TEXT, run_worker
 
 log = logging.getLogger(__name__)
@@ -33,49 +34,52 @@ def main() -> None:
     parser.add_argument("--control-fd", type=int, required=True)
     parser.add_argument("--model", required=True)
     parser.add_argument("--pipeline", required=True)
+    parser.add_argument("--max-text-chars", type=int, required=True)
     parser.add_argument("--log-level", default="INFO")
     parser.add_argument("--spin-seconds", type=float, default=0.0)
     args = parser.parse_args()
     configure_logging(args.log_level)
     # The front process decides when everything stops; a Ctrl-C sent to the whole process group
-    # must not kill workers that still hold in-flight documents.
+    # must not kill the model processes while the front still answers in-flight documents.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     control = socket.socket(fileno=args.control_fd)
     try:
         nlp = load_pipeline(args.model, args.pipeline)
-        extract(nlp, [WARM_UP_TEXT])
+        info = describe(nlp)
+        answerer = Answerer(nlp, info.labels, args.max_text_chars)
+        answerer.warm_up(WARM_UP_TEXT)
     except ModelNotFound as error:
-        wire.send(control, ("failed", str(error)))
+        wire.send(control, LoadFailed(str(error)))
         sys.exit(1)
     except Exception as error:
         log.exception("could not load the model")
-        wire.send(control, ("failed", f"could not load model {args.model!r}: {error}"))
+        wire.send(control, LoadFailed(f"could not load model {args.model!r}: {error}"))
         sys.exit(1)
-    wire.send(control, ("model", describe(nlp)))
+    wire.send(control, ModelLoaded(info))
     # Objects that exist now are never collected, so the collector never writes to (and so
     # copies) the pages that hold them in the workers.
     gc.freeze()
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # workers are reaped automatically
-    while (request := wire.receive(control)) is not None and request[0] == "spawn":
+    while isinstance(request := wire.receive(control), Spawn):
         worker_end, front_end = socket.socketpair()
         pid = os.fork()
         if pid == 0:
             control.close()
             front_end.close()
-            _run_child(nlp, worker_end, cpu=request[1], spin_seconds=args.spin_seconds)
+            _run_child(answerer, worker_end, cpu=request.cpu, spin_seconds=args.spin_seconds)
         worker_end.close()
-        wire.send_with_fd(control, ("spawned", pid), front_end.fileno())
+        wire.send_with_fd(control, Spawned(pid), front_end.fileno())
         front_end.close()
 
 
-def _run_child(nlp, sock: socket.socket, cpu: int | None, spin_seconds: float) -> None:  # type: ignore[no-untyped-def]
+def _run_child(answerer: Answerer, sock: socket.socket, cpu: int | None, spin_seconds: float) -> None:
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     if cpu is not None:
         _pin(cpu)
     status = 0
     try:
-        run_worker(nlp, sock, spin_seconds)
+        run_worker(answerer, sock, spin_seconds)
     except Exception:
         log.exception("worker %d failed", os.getpid())
         status = 1

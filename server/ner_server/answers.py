@@ -1,0 +1,120 @@
+"""Request bytes in, response bytes out: the per-document work of a batch, done in a worker.
+
+Parses each job's request, checks it (text, labels), runs the model once over every valid text
+of the batch, keeps the requested labels and serializes the answer. Knows nothing of processes.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, NamedTuple
+
+from google.protobuf.message import DecodeError
+from ner_client.proto import ner_pb2
+
+from ner_server import convert
+from ner_server.errors import InferenceFailed, InvalidArgument, NerError
+from ner_server.model import EntityRecord, extract
+from ner_server.pool.messages import Answered, Job, JobKind, Outcome, Refused
+from ner_server.validation import check_text, label_filter
+
+if TYPE_CHECKING:
+    from spacy.language import Language
+
+log = logging.getLogger(__name__)
+
+__all__ = ["Answerer"]
+
+MALFORMED = "the request is not a valid protobuf message (for example a string field holds invalid UTF-8)"
+
+
+class _Valid(NamedTuple):
+    kind: JobKind
+    document_id: str
+    text: str
+    labels: frozenset[str] | None
+
+
+class _Rejected(NamedTuple):
+    document_id: str
+    error: NerError
+
+
+class Answerer:
+    """Answers batches of jobs with one model."""
+
+    def __init__(self, nlp: Language, labels: Sequence[str], max_text_chars: int) -> None:
+        self._nlp = nlp
+        self._labels = frozenset(labels)
+        self._max_text_chars = max_text_chars
+
+    def warm_up(self, text: str) -> None:
+        """Run the model once, so the first real batch finds it warm."""
+        extract(self._nlp, [text])
+
+    def answer(self, jobs: Sequence[Job]) -> list[Outcome]:
+        """One outcome per job, in job order."""
+        checked = [self._check(job) for job in jobs]
+        valid = [item for item in checked if isinstance(item, _Valid)]
+        found = iter(self._extract_each([item.text for item in valid]))
+        return [
+            _answer(item, next(found)) if isinstance(item, _Valid) else _refusal(job, item)
+            for job, item in zip(jobs, checked, strict=True)
+        ]
+
+    def _check(self, job: Job) -> _Valid | _Rejected:
+        if job.kind is JobKind.CALL:
+            try:
+                call = ner_pb2.ExtractEntitiesRequest.FromString(job.payload)
+            except DecodeError:
+                return _Rejected("", InvalidArgument("request", MALFORMED))
+            try:
+                labels = label_filter(call.labels, self._labels)
+                check_text(call.text, "text", self._max_text_chars)
+            except NerError as error:
+                return _Rejected("", error)
+            return _Valid(job.kind, "", call.text, labels)
+        try:
+            request = ner_pb2.StreamExtractEntitiesRequest.FromString(job.payload)
+        except DecodeError:
+            return _Rejected("", InvalidArgument("document", MALFORMED))
+        document = request.document
+        try:
+            labels = label_filter(request.labels, self._labels)
+            check_text(document.text, "document.text", self._max_text_chars)
+        except NerError as error:
+            return _Rejected(document.id, error)
+        return _Valid(job.kind, document.id, document.text, labels)
+
+    def _extract_each(self, texts: list[str]) -> list[list[EntityRecord] | NerError]:
+        if not texts:
+            return []
+        try:
+            return list(extract(self._nlp, texts))
+        except Exception:
+            if len(texts) == 1:
+                log.exception("the pipeline failed on a text of %d characters", len(texts[0]))
+                return [InferenceFailed("the model failed on this text")]
+        # One text broke the batch: run them one by one so only that one fails.
+        return [outcome for text in texts for outcome in self._extract_each([text])]
+
+
+def _answer(item: _Valid, found: list[EntityRecord] | NerError) -> Outcome:
+    if isinstance(found, NerError):
+        if item.kind is JobKind.CALL:
+            return Refused(found.code, "", found.message)
+        return Answered(convert.document_error(item.document_id, found), 0)
+    entities = convert.entities(found, item.labels)
+    if item.kind is JobKind.CALL:
+        return Answered(ner_pb2.ExtractEntitiesResponse(entities=entities).SerializeToString(), len(entities))
+    return Answered(convert.document_entities(item.document_id, entities), len(entities))
+
+
+def _refusal(job: Job, rejected: _Rejected) -> Outcome:
+    error = rejected.error
+    if job.kind is JobKind.CALL:
+        if isinstance(error, InvalidArgument):
+            return Refused(error.code, error.field, error.description)
+        return Refused(error.code, "", error.message)
+    return Answered(convert.document_error(rejected.document_id, error), 0)
