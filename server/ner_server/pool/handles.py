@@ -96,6 +96,7 @@ class Worker:
                     answer.set_result(message.outcomes)
                 if self._retiring and not self._pending:
                     self.close()
+        self.close()
         failure = WorkerDied(f"worker {self.pid} exited")
         for answer in self._pending.values():
             if not answer.done():

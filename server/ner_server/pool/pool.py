@@ -95,6 +95,7 @@ class WorkerPool:
                 extra={"pid": self._fork_server.pid},
             )
             self._on_restart("fork_server")
+            self._fork_server.stop()
             replacement = None
             while replacement is None:
                 try:

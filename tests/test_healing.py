@@ -1,0 +1,98 @@
+"""Any process of the server may die and the service heals: the fork server killed and then a
+worker, under load, every slot filled again, health SERVING, and callers only ever see OK or
+UNAVAILABLE, none of them kept waiting for a worker that cannot start."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+
+import grpc
+from grpc_health.v1 import health_pb2
+from ner_client.proto import ner_pb2, ner_pb2_grpc
+
+from tests.support import ServerProcess, child_pids
+
+SERVING = health_pb2.HealthCheckResponse.SERVING
+TEXTS = [f"Invoice {n} was sent from Montevideo to Asunción by Clara Ibáñez." for n in range(16)]
+
+
+class Load:
+    """Callers sending short texts back to back until stopped, recording each call's code and time."""
+
+    def __init__(self, address: str, callers: int) -> None:
+        self.codes: list[grpc.StatusCode] = []
+        self.longest = 0.0
+        self._stop = threading.Event()
+        self._threads = [threading.Thread(target=self._call, args=(address,)) for _ in range(callers)]
+        for thread in self._threads:
+            thread.start()
+
+    def _call(self, address: str) -> None:
+        with grpc.insecure_channel(address) as channel:
+            stub = ner_pb2_grpc.NerServiceStub(channel)
+            while not self._stop.is_set():
+                for text in TEXTS:
+                    started = time.monotonic()
+                    try:
+                        stub.ExtractEntities(ner_pb2.ExtractEntitiesRequest(text=text), timeout=60)
+                        self.codes.append(grpc.StatusCode.OK)
+                    except grpc.RpcError as error:
+                        self.codes.append(error.code())
+                    self.longest = max(self.longest, time.monotonic() - started)
+
+    def stop(self) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(120)
+            assert not thread.is_alive(), "a call hung"
+
+
+def fork_servers(server: ServerProcess) -> list[int]:
+    return child_pids(server.pid)
+
+
+def wait_until_healed(server: ServerProcess, workers: int, gone: set[int], seconds: float) -> float:
+    """Seconds until one fork server has `workers` workers, none of them in `gone`, and SERVING."""
+    started = time.monotonic()
+    while time.monotonic() - started < seconds:
+        [fork_server, *others] = fork_servers(server) or [0]
+        pids = set(child_pids(fork_server)) if fork_server else set()
+        if not others and len(pids) == workers and not pids & gone and server.health() == SERVING:
+            return time.monotonic() - started
+        time.sleep(0.05)
+    raise AssertionError(f"not healed within {seconds} s:\n" + "\n".join(server.raw_log[-30:]))
+
+
+def test_fork_server_then_worker_killed_under_load_every_slot_is_filled_again() -> None:
+    server = ServerProcess(["--workers", "2"])
+    try:
+        server.wait_serving()
+        [first_fork_server] = fork_servers(server)
+        first_workers = set(child_pids(first_fork_server))
+        load = Load(server.address, callers=8)
+        try:
+            while len(load.codes) < 50:
+                time.sleep(0.02)
+            os.kill(first_fork_server, signal.SIGKILL)
+            assert server.health() == SERVING  # its orphaned workers still answer
+            wait_until_healed(server, 2, first_workers | {first_fork_server}, seconds=20)
+            [fork_server] = fork_servers(server)
+            victim = child_pids(fork_server)[0]
+            os.kill(victim, signal.SIGKILL)
+            wait_until_healed(server, 2, {victim}, seconds=20)
+            answered = len(load.codes)
+            while len(load.codes) < answered + 50:
+                time.sleep(0.02)
+        finally:
+            load.stop()
+        assert set(load.codes) <= {grpc.StatusCode.OK, grpc.StatusCode.UNAVAILABLE}
+        assert load.codes.count(grpc.StatusCode.OK) > 100
+        assert load.longest < 1.0, f"a call waited {load.longest:.2f} s"
+        messages = [entry.get("message") for entry in server.log]
+        assert "fork server ready" in messages and "worker exited; replacing it" in messages
+        assert "orphaned worker retired" in messages
+    finally:
+        assert server.stop() == 0
