@@ -9,13 +9,13 @@ import json
 import sys
 from typing import Any
 
-from bench.report import idle_warning
+from bench.report import idle_warning, workers_label
 
 
 def render(results: dict[str, Any]) -> str:
     parts = [_machine(results), idle_warning(results), _targets(results)]
     for workers, section in results.get("by_workers", {}).items():
-        parts.append(f"### {workers} workers")
+        parts.append(f"### {workers_label(int(workers))}")
         parts += [_corpus(name, entry) for name, entry in section.get("corpora", {}).items()]
         if section.get("front"):
             parts.append(_front(section["front"]))

@@ -9,6 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from bench.report import workers_label
+
 
 def write_all(results: dict[str, Any], out_dir: Path) -> str:
     """One PNG per corpus and worker count (`<corpus>.png`, or `<corpus>-w<N>.png` in a sweep)."""
@@ -43,7 +45,7 @@ def plot_corpus(name: str, corpus: dict[str, Any], out_dir: Path, workers: int, 
             _line(latency, runs, key, f"service {connections} conn {key[:3]}", marker, style, color=color)
     baseline = corpus.get("baseline", {}).get("runs", [])
     if baseline:
-        label = f"FastAPI baseline (uvicorn, {workers} workers)"
+        label = f"FastAPI baseline (uvicorn, {workers_label(workers)})"
         _line(throughput, baseline, "docs_per_s", label, "s", color="grey")
         for key, style in (("p50_ms", "-"), ("p99_ms", ":")):
             _line(latency, baseline, key, f"baseline {key[:3]}", "s", style, color="grey")
@@ -59,7 +61,7 @@ def plot_corpus(name: str, corpus: dict[str, Any], out_dir: Path, workers: int, 
         xscale="log",
         xlabel="concurrent calls",
         ylabel="documents/s",
-        title=f"{name}, {workers} workers: throughput",
+        title=f"{name}, {workers_label(workers)}: throughput",
     )
     throughput.set_ylim(bottom=0)
     latency.set(
@@ -67,7 +69,7 @@ def plot_corpus(name: str, corpus: dict[str, Any], out_dir: Path, workers: int, 
         yscale="log",
         xlabel="concurrent calls",
         ylabel="ms",
-        title=f"{name}, {workers} workers: latency",
+        title=f"{name}, {workers_label(workers)}: latency",
     )
     concurrencies = sorted({run["concurrency"] for run in [*service.get("unary", []), *baseline]})
     for axes in (throughput, latency):

@@ -13,7 +13,7 @@ _HEAD = f"{'what':<30}{'docs/s':>9}{'words/s':>10}{_LATENCY}{'docs/batch':>11}  
 def corpus_table(name: str, corpus: dict[str, Any], workers: int) -> str:
     info = corpus["corpus"]
     lines = [
-        f"== {name}, {workers} workers: {info['docs']} docs, {info['words_per_doc']:.0f} words/doc",
+        f"== {name}, {workers_label(workers)}: {info['docs']} docs, {info['words_per_doc']:.0f} words/doc",
         _HEAD,
     ]
     ceiling = corpus.get("ceiling")
@@ -43,7 +43,7 @@ def corpus_table(name: str, corpus: dict[str, Any], workers: int) -> str:
 def front_table(front: dict[str, Any], workers: int) -> str:
     """Calls/s of the floor and the service (without, then with metrics) and their ratio."""
     lines = [
-        f"== front capacity, {workers} workers: one-word texts ({front['text']!r}), "
+        f"== front capacity, {workers_label(workers)}: one-word texts ({front['text']!r}), "
         f"unary c={front['concurrency']} on {front['connections']} connection, one stream (ghz)",
         f"{'what':<30}{'calls/s':>9}{'/ floor':>9}{'p50 ms':>9}{'p99 ms':>9}{'docs/batch':>11}  errors",
     ]
@@ -103,9 +103,9 @@ def idle_warning(results: dict[str, Any]) -> str:
     for workers, section in results.get("by_workers", {}).items():
         for name, entry in section.get("corpora", {}).items():
             for part, share in entry.get("idle_before", {}).items():
-                idle[f"{name} {part} ({workers} workers)"] = share
+                idle[f"{name} {part} ({workers_label(int(workers))})"] = share
         if "front_idle_before" in section:
-            idle[f"front capacity ({workers} workers)"] = section["front_idle_before"]
+            idle[f"front capacity ({workers_label(int(workers))})"] = section["front_idle_before"]
     if not idle:
         return "idle share before each part not measured"
     busy = {label: share for label, share in idle.items() if share < 0.9}
@@ -113,6 +113,10 @@ def idle_warning(results: dict[str, Any]) -> str:
         return "machine idle before every part (>= 90% idle over 1 s)"
     listed = ", ".join(f"{label} {share:.0%}" for label, share in busy.items())
     return f"WARNING: the machine was busy with other work, ratios are unreliable (idle before: {listed})"
+
+
+def workers_label(workers: int) -> str:
+    return f"{workers} worker{'' if workers == 1 else 's'}"
 
 
 def _row(label: str, run: dict[str, Any]) -> str:
