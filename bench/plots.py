@@ -1,11 +1,15 @@
 """PNG plots of one run: per corpus and worker count, throughput and latency against concurrency.
 
 matplotlib comes with the `bench` extra; where it is missing (the 16-core machine's bundle), the
-run skips its plots and says so.
+run skips its plots and says so. To draw them afterwards, beside the results:
+
+    .venv/bin/python -m bench.plots RESULTS_DIR/results.json
 """
 
 from __future__ import annotations
 
+import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -99,3 +103,8 @@ def _line(
     points = sorted((run["concurrency"], run[key]) for run in runs if run.get(key) is not None)
     if points:
         axes.plot(*zip(*points, strict=True), marker=marker, linestyle=style, label=label, **kw)
+
+
+if __name__ == "__main__":
+    results_path = Path(sys.argv[1])
+    print(write_all(json.loads(results_path.read_text()), results_path.parent))
