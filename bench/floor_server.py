@@ -30,7 +30,7 @@ ENTITY = ner_pb2.Entity(
 )
 
 
-class FloorServicer(ner_pb2_grpc.NerServiceServicer):
+class FloorServicer(ner_pb2_grpc.NerServiceServicer):  # type: ignore[misc]
     async def ExtractEntities(self, request: Any, context: Any) -> Any:
         return ner_pb2.ExtractEntitiesResponse(entities=[ENTITY])
 

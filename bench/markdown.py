@@ -157,7 +157,7 @@ def _idle(results: dict[str, Any]) -> str:
     idle = results.get("idle")
     if not idle:
         return ""
-    return "- Idle clients, front process: " + idle["summary"] + "."
+    return f"- Idle clients, front process: {idle['summary']}."
 
 
 def _or_dash(value: float | None, spec: str) -> str:
