@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED_CORPUS = ROOT.parent / "shared" / "corpus"
+#: The corpus directory: env `NER_CORPUS_DIR`, else `../shared/corpus` beside the repository.
+SHARED_CORPUS = Path(os.environ.get("NER_CORPUS_DIR") or ROOT.parent / "shared" / "corpus").resolve()
 LONG = SHARED_CORPUS / "gum_wiki.jsonl"
 PARAGRAPHS = SHARED_CORPUS / "gum_wiki_sentences.jsonl"
 SHORT_SENTENCE = "Ada Lovelace was born in London in 1815."
@@ -38,9 +40,24 @@ def count_words(text: str) -> int:
     return len(text.split())
 
 
+class CorpusMissing(SystemExit):
+    """A corpus file that is not there: one line naming it and the ways to point elsewhere."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(f"bench: no corpus at {path}: set NER_CORPUS_DIR or pass --corpus PATH")
+
+
+def require(path: str | Path) -> Path:
+    """`path`, absolute, or `CorpusMissing` when there is no such file."""
+    path = Path(path).resolve()
+    if not path.is_file():
+        raise CorpusMissing(path)
+    return path
+
+
 def load(path: str | Path, limit: int | None = None) -> Corpus:
     """The first `limit` texts (all when None) of a JSONL file of `{id, text}` lines."""
-    path = Path(path)
+    path = require(path)
     texts = []
     with path.open(encoding="utf-8") as handle:
         for line in handle:

@@ -9,13 +9,17 @@ import json
 import sys
 from typing import Any
 
-from bench.report import idle_warning
+from bench.report import idle_warning, workers_label
 
 
 def render(results: dict[str, Any]) -> str:
     parts = [_machine(results), idle_warning(results), _targets(results)]
-    parts += [_corpus(name, entry) for name, entry in results.get("corpora", {}).items()]
-    parts.append(_extras(results))
+    for workers, section in results.get("by_workers", {}).items():
+        parts.append(f"### {workers_label(int(workers))}")
+        parts += [_corpus(name, entry) for name, entry in section.get("corpora", {}).items()]
+        if section.get("front"):
+            parts.append(_front(section["front"]))
+    parts += [_extras(results), _idle(results)]
     return "\n\n".join(part for part in parts if part) + "\n"
 
 
@@ -47,12 +51,12 @@ def _options(options: dict[str, Any]) -> str:
 
 
 def _targets(results: dict[str, Any]) -> str:
-    rows = ["| measure | value | target | verdict | detail |", "|---|---:|---|---|---|"]
+    rows = ["| measure | workers | value | target | verdict | detail |", "|---|---:|---:|---|---|---|"]
     for check in results.get("targets", []):
         value = "-" if check["measured"] is None else f"{check['measured']:.3g}"
-        rows.append(
-            f"| {check['name']} | {value} | {check['target']} | {check['verdict']} | {check['detail']} |"
-        )
+        workers = check.get("workers") or "-"
+        cells = f"{check['name']} | {workers} | {value} | {check['target']} | {check['verdict']}"
+        rows.append(f"| {cells} | {check['detail']} |")
     return "\n".join(rows)
 
 
@@ -61,8 +65,8 @@ def _corpus(name: str, entry: dict[str, Any]) -> str:
     rows = [
         f"**{name}** ({info['docs']} documents, {info['words_per_doc']:.0f} words each on average)",
         "",
-        "| what | docs/s | words/s | p50 ms | p95 ms | p99 ms | errors |",
-        "|---|---:|---:|---:|---:|---:|---|",
+        "| what | docs/s | words/s | p50 ms | p95 ms | p99 ms | docs/batch | errors |",
+        "|---|---:|---:|---:|---:|---:|---:|---|",
     ]
     if "ceiling" in entry:
         ceiling = entry["ceiling"]
@@ -92,6 +96,8 @@ def _corpus(name: str, entry: dict[str, Any]) -> str:
 def _row(label: str, run: dict[str, Any]) -> str:
     errors = ", ".join(f"{code} {count}" for code, count in run.get("errors", {}).items()) or "-"
     cells = [f"{run[key]:.1f}" if run.get(key) is not None else "-" for key in ("p50_ms", "p95_ms", "p99_ms")]
+    batch = (run.get("batch_documents") or {}).get("mean")
+    cells.append("-" if batch is None else f"{batch:.1f}")
     return (
         f"| {label} | {run['docs_per_s']:.1f} | {run['words_per_s']:.0f} | {' | '.join(cells)} | {errors} |"
     )
@@ -119,6 +125,43 @@ def _extras(results: dict[str, Any]) -> str:
             f"({zone['rss_growth_pct']:+.1f}%)."
         )
     return "\n".join(lines)
+
+
+def _front(front: dict[str, Any]) -> str:
+    rows = [
+        f"**Front capacity**: one-word texts ({front['text']!r}), ghz unary c={front['concurrency']} on "
+        f"{front['connections']} connection and one stream, against a bare grpc.aio floor",
+        "",
+        "| what | calls/s | / floor | p50 ms | p99 ms | docs/batch |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for kind in ("unary", "stream"):
+        for label, key in (
+            ("floor", "floor"),
+            ("service", "service"),
+            ("service, metrics on", "service_metrics"),
+        ):
+            runs = front.get(key)
+            if runs is None:
+                rows.append(f"| {label}, {kind} | n/a ({front.get('metrics_skipped')}) | | | | |")
+                continue
+            run, ratio = runs[kind], runs.get("ratio_to_floor", {}).get(kind)
+            cells = [_or_dash(run.get(name), ".1f") for name in ("p50_ms", "p99_ms")]
+            cells.append(_or_dash((run.get("batch_documents") or {}).get("mean"), ".1f"))
+            head = f"| {label}, {kind} | {run['docs_per_s']:.0f} | {_or_dash(ratio, '.2f')}"
+            rows.append(f"{head} | {' | '.join(cells)} |")
+    return "\n".join(rows)
+
+
+def _idle(results: dict[str, Any]) -> str:
+    idle = results.get("idle")
+    if not idle:
+        return ""
+    return f"- Idle clients, front process: {idle['summary']}."
+
+
+def _or_dash(value: float | None, spec: str) -> str:
+    return "-" if value is None else format(value, spec)
 
 
 def _runs(ceiling: dict[str, Any]) -> str:

@@ -46,6 +46,13 @@ def tree_memory(pid: int) -> TreeMemory:
     return TreeMemory(counted, round(rss_kib / 1024, 1), round(pss_kib / 1024, 1))
 
 
+def process_memory(pid: int) -> TreeMemory:
+    """RSS and PSS, in MiB, of `pid` alone, not its children (zero when it is gone)."""
+    fields = _rollup(pid)
+    rss_kib, pss_kib = fields.get("Rss", 0), fields.get("Pss", 0)
+    return TreeMemory(1 if fields else 0, round(rss_kib / 1024, 1), round(pss_kib / 1024, 1))
+
+
 def _tasks(pid: int) -> list[str]:
     try:
         return [entry.name for entry in (Path("/proc") / str(pid) / "task").iterdir()]

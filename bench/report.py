@@ -1,4 +1,4 @@
-"""The run as text: one table per corpus, then the extra measures and the targets."""
+"""The run as text: per worker count a table per corpus and the front capacity; the extras; the targets."""
 
 from __future__ import annotations
 
@@ -6,12 +6,16 @@ from typing import Any
 
 from bench.targets import Check
 
-_HEAD = f"{'what':<30}{'docs/s':>9}{'words/s':>10}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}  errors"
+_LATENCY = f"{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}"
+_HEAD = f"{'what':<30}{'docs/s':>9}{'words/s':>10}{_LATENCY}{'docs/batch':>11}  errors"
 
 
-def corpus_table(name: str, corpus: dict[str, Any]) -> str:
+def corpus_table(name: str, corpus: dict[str, Any], workers: int) -> str:
     info = corpus["corpus"]
-    lines = [f"== {name}: {info['docs']} docs, {info['words_per_doc']:.0f} words/doc", _HEAD]
+    lines = [
+        f"== {name}, {workers_label(workers)}: {info['docs']} docs, {info['words_per_doc']:.0f} words/doc",
+        _HEAD,
+    ]
     ceiling = corpus.get("ceiling")
     if ceiling:
         label = f"ceiling {ceiling['processes']} proc, batch {ceiling['best_batch_size']}"
@@ -36,11 +40,38 @@ def corpus_table(name: str, corpus: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def front_table(front: dict[str, Any], workers: int) -> str:
+    """Calls/s of the floor and the service (without, then with metrics) and their ratio."""
+    lines = [
+        f"== front capacity, {workers_label(workers)}: one-word texts ({front['text']!r}), "
+        f"unary c={front['concurrency']} on {front['connections']} connection, one stream (ghz)",
+        f"{'what':<30}{'calls/s':>9}{'/ floor':>9}{'p50 ms':>9}{'p99 ms':>9}{'docs/batch':>11}  errors",
+    ]
+    rows = [("floor", front["floor"], None), ("service", front["service"], front["service"])]
+    rows.append(("service, metrics on", front.get("service_metrics"), front.get("service_metrics")))
+    for kind in ("unary", "stream"):
+        for label, runs, service in rows:
+            if runs is None:
+                lines.append(f"{label + ' ' + kind:<30}{'n/a':>9}  ({front.get('metrics_skipped')})")
+                continue
+            run = runs[kind]
+            ratio = service["ratio_to_floor"][kind] if service else None
+            errors = ", ".join(f"{code} {count}" for code, count in run.get("errors", {}).items()) or "-"
+            lines.append(
+                f"{label + ' ' + kind:<30}{run['docs_per_s']:>9.0f}{_number(ratio, 9, '.2f')}"
+                f"{_ms(run.get('p50_ms'))}{_ms(run.get('p99_ms'))}{_batch(run)}  {errors}"
+            )
+    return "\n".join(lines)
+
+
 def targets_table(checks: list[Check]) -> str:
-    lines = ["== targets", f"{'measure':<58}{'value':>10}  {'target':<8}{'verdict':<8}detail"]
+    lines = ["== targets", f"{'measure':<74}{'workers':>8}{'value':>9}  {'target':<8}{'verdict':<8}detail"]
     for check in checks:
         value = "-" if check.measured is None else f"{check.measured:.3g}"
-        lines.append(f"{check.name:<58}{value:>10}  {check.target:<8}{check.verdict:<8}{check.detail}")
+        workers = "-" if check.workers is None else str(check.workers)
+        lines.append(
+            f"{check.name:<74}{workers:>8}{value:>9}  {check.target:<8}{check.verdict:<8}{check.detail}"
+        )
     return "\n".join(lines)
 
 
@@ -68,11 +99,13 @@ def extras_text(results: dict[str, Any]) -> str:
 
 def idle_warning(results: dict[str, Any]) -> str:
     """A warning when something else kept the CPUs busy just before a part ran."""
-    idle = {
-        f"{name} {part}": share
-        for name, entry in results.get("corpora", {}).items()
-        for part, share in entry.get("idle_before", {}).items()
-    }
+    idle = {}
+    for workers, section in results.get("by_workers", {}).items():
+        for name, entry in section.get("corpora", {}).items():
+            for part, share in entry.get("idle_before", {}).items():
+                idle[f"{name} {part} ({workers_label(int(workers))})"] = share
+        if "front_idle_before" in section:
+            idle[f"front capacity ({workers_label(int(workers))})"] = section["front_idle_before"]
     if not idle:
         return "idle share before each part not measured"
     busy = {label: share for label, share in idle.items() if share < 0.9}
@@ -82,13 +115,26 @@ def idle_warning(results: dict[str, Any]) -> str:
     return f"WARNING: the machine was busy with other work, ratios are unreliable (idle before: {listed})"
 
 
+def workers_label(workers: int) -> str:
+    return f"{workers} worker{'' if workers == 1 else 's'}"
+
+
 def _row(label: str, run: dict[str, Any]) -> str:
     errors = ", ".join(f"{code} {count}" for code, count in run.get("errors", {}).items()) or "-"
     return (
         f"{label:<30}{run['docs_per_s']:>9.1f}{run['words_per_s']:>10.0f}"
-        f"{_ms(run.get('p50_ms'))}{_ms(run.get('p95_ms'))}{_ms(run.get('p99_ms'))}  {errors}"
+        f"{_ms(run.get('p50_ms'))}{_ms(run.get('p95_ms'))}{_ms(run.get('p99_ms'))}{_batch(run)}  {errors}"
     )
 
 
 def _ms(value: float | None) -> str:
-    return f"{'-':>9}" if value is None else f"{value:>9.1f}"
+    return _number(value, 9, ".1f")
+
+
+def _batch(run: dict[str, Any]) -> str:
+    """Mean documents per batch of the run, when the server served metrics."""
+    return _number((run.get("batch_documents") or {}).get("mean"), 11, ".1f")
+
+
+def _number(value: float | None, width: int, spec: str) -> str:
+    return f"{'-':>{width}}" if value is None else f"{value:>{width}{spec}}"

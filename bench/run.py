@@ -1,11 +1,15 @@
-"""The benchmark in one run: ceiling, FastAPI baseline and service, on each corpus, then the targets.
+"""The benchmark in one run: ceiling, FastAPI baseline, service and front capacity, then the targets.
 
     .venv/bin/python -m bench.run                 # full run, both corpora (make bench)
     .venv/bin/python -m bench.run --quick         # the same, short: for development
     .venv/bin/python -m bench.run --corpus X.jsonl --parts ceiling,service --seconds 1
+    .venv/bin/python -m bench.run --parts ceiling,service,front --workers 8,14     # a workers sweep
 
-Prints a table per corpus and the targets with PASS/MISS; writes `results.json`, `summary.md` and one
-PNG per corpus to `--out` (default `bench/results/`). Loads only localhost; every load is bounded in time.
+For each worker count of `--workers`: per corpus the ceiling on that many processes, the baseline
+and the service, then the front capacity (one-word texts, service vs a bare gRPC floor). Then, once,
+the extras and the idle connections' memory. Prints a table per corpus and the targets with
+PASS/MISS; writes `results.json`, `summary.md` and one PNG per corpus and worker count to `--out`
+(default `bench/results/`). Loads only localhost; every load is bounded in time.
 """
 
 from __future__ import annotations
@@ -13,21 +17,19 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import math
+import subprocess
+import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bench import ceiling, machine, markdown, plots, report, targets
+from bench import ceiling, extras, front, machine, markdown, plots, report, service, targets
 from bench import corpus as corpora
-from bench.grpc_load import run_ghz, run_ghz_streams
 from bench.http_load import BaselineServer, run_wrk
 from bench.memory import tree_memory
-from bench.stream_load import run_distinct, run_streams
-from tests.support import ServerProcess
 
-PARTS = ("ceiling", "baseline", "service", "extras")
+PARTS = ("ceiling", "baseline", "service", "front", "extras", "idle")
 FULL = {"seconds": 10.0, "concurrencies": "1,8,16,32,64,256", "batch_sizes": "8,32,128", "distinct": 100_000}
 QUICK = {"seconds": 2.0, "concurrencies": "1,16,64,256", "batch_sizes": "32", "distinct": 2_000}
 
@@ -44,7 +46,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--batch-sizes", help="nlp.pipe batch sizes the ceiling tries")
     parser.add_argument("--connections", type=int, default=4, help="'several connections' for ghz")
     parser.add_argument("--streams", type=int, default=4, help="'several streams'")
-    parser.add_argument("--workers", type=int, default=2, help="server workers = ceiling processes")
+    parser.add_argument(
+        "--workers", default="2", help="comma list: server workers = ceiling processes, each measured in turn"
+    )
     parser.add_argument("--pipeline", default="ner", help="the service's and the ceiling's pipeline")
     parser.add_argument("--distinct", type=int, help="distinct paragraphs for the memory-zone check")
     parser.add_argument("--limit", type=int, help="use only the first N documents of each corpus")
@@ -53,57 +57,46 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         default="",
         help="extra ner-server flags, e.g. '--batch-max-documents 32' (knob sweeps)",
     )
+    parser.add_argument(
+        "--metrics",
+        choices=("auto", "off"),
+        default="auto",
+        help="auto: when ner-server has --metrics-port, the service runs with it (batches per load run) "
+        "and the front capacity is measured with metrics too; off: never",
+    )
     parser.add_argument("--out", type=Path, default=corpora.ROOT / "bench" / "results")
     args = parser.parse_args(argv)
     for key, value in (QUICK if args.quick else FULL).items():
         if getattr(args, key) is None:
             setattr(args, key, value)
-    args.corpus = args.corpus or [str(corpora.LONG), str(corpora.PARAGRAPHS)]
+    args.corpus = [str(corpora.require(path)) for path in args.corpus or [corpora.LONG, corpora.PARAGRAPHS]]
     args.concurrencies = [int(value) for value in args.concurrencies.split(",")]
     args.batch_sizes = [int(value) for value in args.batch_sizes.split(",")]
+    args.workers = [int(value) for value in args.workers.split(",")]
     args.parts = set(args.parts.split(","))
+    if args.parts - set(PARTS):
+        parser.error(f"unknown parts {', '.join(sorted(args.parts - set(PARTS)))}; known: {', '.join(PARTS)}")
+    if "extras" in args.parts:
+        corpora.require(corpora.PARAGRAPHS)
     return args
 
 
-def start_service(args: argparse.Namespace, workers: int, starts: list[float]) -> tuple[ServerProcess, float]:
-    server = ServerProcess(
-        ["--workers", str(workers), "--pipeline", args.pipeline, *args.server_args.split()]
-    )
-    start = server.wait_serving()
+def start_service(args: argparse.Namespace, workers: int, starts: list[float]) -> service.Service:
+    started = service.Service(workers, args.pipeline, args.server_args, args.metrics == "auto")
     if workers == 2:
-        starts.append(start)
-    return server, start
+        starts.append(started.start_seconds)
+    return started
 
 
 def measure_service(
-    args: argparse.Namespace, path: str, corpus: corpora.Corpus, starts: list[float]
+    args: argparse.Namespace, workers: int, path: str, corpus: corpora.Corpus, starts: list[float]
 ) -> dict[str, Any]:
-    server, start = start_service(args, args.workers, starts)
+    running = start_service(args, workers, starts)
+    loads = service.Loads(args.seconds, args.concurrencies, args.connections, args.streams, args.limit)
     try:
-        run_ghz(server.address, corpus.texts, 8, 1, min(args.seconds, 2.0), corpus.words_per_doc)
-        unary = [
-            run_ghz(
-                server.address, corpus.texts, concurrency, connections, args.seconds, corpus.words_per_doc
-            )
-            for concurrency in args.concurrencies
-            for connections in sorted({1, min(args.connections, concurrency)})
-        ]
-        streams = [
-            run_streams(server.address, path, count, args.seconds, args.limit)
-            for count in sorted({1, args.streams})
-        ]
-        for count, python_run in zip(sorted({1, args.streams}), list(streams), strict=True):
-            # As long as the Python client's run: the corpus repeated to fill `seconds`.
-            repeat = max(1, math.ceil(python_run["docs_per_s"] * args.seconds / count / len(corpus.texts)))
-            streams.append(run_ghz_streams(server.address, corpus.texts, count, repeat, corpus.words_per_doc))
-        memory = tree_memory(server.pid)
+        return service.measure(running, path, corpus, loads)
     finally:
-        server.stop()
-    return {"start_seconds": start, "memory": memory.as_dict(), "unary": unary, "streams": streams}
-
-
-def measure_ceiling(args: argparse.Namespace, path: str) -> dict[str, Any]:
-    return ceiling.measure(path, args.workers, args.seconds, args.batch_sizes, args.pipeline, args.limit)
+        running.stop()
 
 
 def faster_ceiling(first: dict[str, Any], second: dict[str, Any]) -> dict[str, Any]:
@@ -113,8 +106,8 @@ def faster_ceiling(first: dict[str, Any], second: dict[str, Any]) -> dict[str, A
     return {**kept, "runs_docs_per_s": [first["docs_per_s"], second["docs_per_s"]]}
 
 
-def measure_baseline(args: argparse.Namespace, corpus: corpora.Corpus) -> dict[str, Any]:
-    server = BaselineServer(args.workers)
+def measure_baseline(args: argparse.Namespace, workers: int, corpus: corpora.Corpus) -> dict[str, Any]:
+    server = BaselineServer(workers)
     try:
         run_wrk(server.url, corpus, 2, min(args.seconds, 2.0))
         runs = [run_wrk(server.url, corpus, concurrency, args.seconds) for concurrency in args.concurrencies]
@@ -129,59 +122,75 @@ def measure_baseline(args: argparse.Namespace, corpus: corpora.Corpus) -> dict[s
     }
 
 
-def measure_extras(args: argparse.Namespace, starts: list[float]) -> dict[str, Any]:
-    """Memory with 1 and 2 workers, one short sentence at c=1, and distinct paragraphs."""
-    paragraphs = str(corpora.PARAGRAPHS)
-    warm_seconds = min(args.seconds, 3.0)
-    extras: dict[str, Any] = {"memory_workers": {}}
-    for workers in (1, 2):
-        server, start = start_service(args, workers, starts)
-        try:
-            run_streams(server.address, paragraphs, workers, warm_seconds)
-            extras["memory_workers"][str(workers)] = {
-                "start_seconds": start,
-                **tree_memory(server.pid).as_dict(),
-            }
-            if workers == 2:
-                extras["short_sentence"] = run_ghz(
-                    server.address, (corpora.SHORT_SENTENCE,), 1, 1, args.seconds, 8
-                )
-                extras["distinct"] = measure_distinct(server, args.distinct)
-        finally:
-            server.stop()
-    one, two = extras["memory_workers"]["1"], extras["memory_workers"]["2"]
-    extras["memory_workers"]["pss_ratio"] = two["pss_mib"] / one["pss_mib"]
-    return extras
+def measure_corpus(
+    args: argparse.Namespace, workers: int, path: str, corpus: corpora.Corpus, starts: list[float]
+) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "corpus": {"path": path, "docs": len(corpus.texts), "words": corpus.words, "chars": corpus.chars,
+                   "words_per_doc": corpus.words_per_doc},
+        "idle_before": {},
+    }  # fmt: skip
+    ceiling_args = (path, workers, args.seconds, args.batch_sizes, args.pipeline, args.limit)
+    if "ceiling" in args.parts:
+        entry["idle_before"]["ceiling"] = machine.idle_share()
+        entry["ceiling"] = ceiling.measure(*ceiling_args)
+    if "baseline" in args.parts:
+        entry["idle_before"]["baseline"] = machine.idle_share()
+        entry["baseline"] = measure_baseline(args, workers, corpus)
+    if "service" in args.parts:
+        entry["idle_before"]["service"] = machine.idle_share()
+        entry["service"] = measure_service(args, workers, path, corpus, starts)
+    if "ceiling" in args.parts:
+        entry["idle_before"]["ceiling_again"] = machine.idle_share()
+        entry["ceiling"] = faster_ceiling(entry["ceiling"], ceiling.measure(*ceiling_args))
+    return entry
 
 
-def measure_distinct(server: ServerProcess, count: int) -> dict[str, Any]:
-    warmup = max(count // 10, 500)
-    paragraphs = str(corpora.PARAGRAPHS)
-    run_distinct(server.address, paragraphs, 2, 0, warmup)
-    before = tree_memory(server.pid)
-    load = run_distinct(server.address, paragraphs, 2, warmup, count)
-    after = tree_memory(server.pid)
-    return {
-        "warmup": warmup,
-        "count": count,
-        "docs_per_s": load["docs_per_s"],
-        "errors": load["errors"],
-        "rss_before_mib": before.rss_mib,
-        "rss_after_mib": after.rss_mib,
-        "pss_before_mib": before.pss_mib,
-        "pss_after_mib": after.pss_mib,
-        "rss_growth_pct": (after.rss_mib / before.rss_mib - 1) * 100,
+def measure_workers(args: argparse.Namespace, workers: int, starts: list[float]) -> dict[str, Any]:
+    """Every per-corpus part and the front capacity with `workers` server workers (= ceiling processes)."""
+    from ner_server.cli import parse_settings
+
+    chosen = parse_settings(
+        ["--workers", str(workers), "--pipeline", args.pipeline, *args.server_args.split()]
+    )
+    section: dict[str, Any] = {
+        "workers": workers,
+        "server_settings": dataclasses.asdict(chosen),
+        "corpora": {},
     }
+    if args.parts & {"ceiling", "baseline", "service"}:
+        for path in args.corpus:
+            corpus = corpora.load(path, args.limit)
+            section["corpora"][corpus.name] = entry = measure_corpus(args, workers, path, corpus, starts)
+            print(report.corpus_table(corpus.name, entry, workers), flush=True)
+    if "front" in args.parts:
+        section["front_idle_before"] = machine.idle_share()
+        section["front"] = front.measure(
+            workers, args.pipeline, args.server_args, args.seconds, args.metrics == "auto"
+        )
+        print(report.front_table(section["front"], workers), flush=True)
+    return section
+
+
+def measure_idle(args: argparse.Namespace) -> dict[str, Any]:
+    """`bench.idle_load` in its own process (it raises its file limit and starts its own server)."""
+    command = [
+        sys.executable,
+        "-m",
+        "bench.idle_load",
+        "--out",
+        str(args.out),
+        "--server-args",
+        args.server_args,
+    ]
+    if args.quick:
+        command += ["--connections", "500", "--streams", "1000"]
+    subprocess.run(command, check=True, cwd=corpora.ROOT, timeout=900)
+    return dict(json.loads((args.out / "idle.json").read_text()))
 
 
 def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     args = parse_args(argv)
-    from ner_server.cli import parse_settings
-
-    chosen = parse_settings(
-        ["--workers", str(args.workers), "--pipeline", args.pipeline, *args.server_args.split()]
-    )
-    settings = dataclasses.asdict(chosen)
     began = time.monotonic()
     starts: list[float] = []
     results: dict[str, Any] = {
@@ -192,41 +201,27 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
             for key, value in vars(args).items()
             if key != "out"
         },
-        "server_settings": settings,
-        "corpora": {},
         "service_start_seconds": starts,
+        "by_workers": {},
     }
-    for path in args.corpus:
-        corpus = corpora.load(path, args.limit)
-        entry: dict[str, Any] = {
-            "corpus": {"path": path, "docs": len(corpus.texts), "words": corpus.words, "chars": corpus.chars,
-                       "words_per_doc": corpus.words_per_doc},
-        }  # fmt: skip
-        entry["idle_before"] = {}
-        if "ceiling" in args.parts:
-            entry["idle_before"]["ceiling"] = machine.idle_share()
-            entry["ceiling"] = measure_ceiling(args, path)
-        if "baseline" in args.parts:
-            entry["idle_before"]["baseline"] = machine.idle_share()
-            entry["baseline"] = measure_baseline(args, corpus)
-        if "service" in args.parts:
-            entry["idle_before"]["service"] = machine.idle_share()
-            entry["service"] = measure_service(args, path, corpus, starts)
-        if "ceiling" in args.parts:
-            entry["idle_before"]["ceiling_again"] = machine.idle_share()
-            entry["ceiling"] = faster_ceiling(entry["ceiling"], measure_ceiling(args, path))
-        results["corpora"][corpus.name] = entry
-        print(report.corpus_table(corpus.name, entry), flush=True)
+    args.out.mkdir(parents=True, exist_ok=True)
+    for workers in args.workers:
+        results["by_workers"][str(workers)] = measure_workers(args, workers, starts)
+    # The first worker count's results also at the top, where runs before the sweep kept them.
+    results.update({key: value for key, value in results["by_workers"][str(args.workers[0])].items()
+                    if key in ("server_settings", "corpora", "front")})  # fmt: skip
     if "extras" in args.parts:
-        results.update(measure_extras(args, starts))
+        results.update(extras.measure(args.pipeline, args.server_args, args.metrics == "auto", args.seconds,
+                                      args.distinct))  # fmt: skip
+        starts.append(results["memory_workers"]["2"]["start_seconds"])
+    if "idle" in args.parts:
+        results["idle"] = measure_idle(args)
     checks = targets.check_all(results)
     results["targets"] = [check.as_dict() for check in checks]
     results["elapsed_seconds"] = time.monotonic() - began
-    args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.json").write_text(json.dumps(results, indent=1) + "\n")
     (args.out / "summary.md").write_text(markdown.render(results))
-    for name, entry in results["corpora"].items():
-        plots.plot_corpus(name, entry, args.out)
+    print(plots.write_all(results, args.out))
     print(report.extras_text(results))
     print(report.idle_warning(results))
     print(report.targets_table(checks))

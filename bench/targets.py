@@ -1,8 +1,12 @@
-"""The speed targets of issue 3, checked against one run's results: ratio, PASS or MISS."""
+"""The speed targets (issues 3 and 10), checked against one run's results: ratio, PASS or MISS.
+
+The ratios to the ceiling and to the floor are checked for every worker count of the run (`workers`
+on each check); the rest once.
+"""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from statistics import median
 from typing import Any
 
@@ -17,6 +21,7 @@ class Check:
     target: str
     passed: bool | None
     detail: str = ""
+    workers: int | None = None
 
     @property
     def verdict(self) -> str:
@@ -27,21 +32,35 @@ class Check:
 
 
 def check_all(results: dict[str, Any]) -> list[Check]:
-    corpora = results.get("corpora", {})
     checks = [
-        _vs_ceiling(corpora.get(LONG), "long documents, unary, c=16, one connection", 16, 0.90),
-        _stream_vs_ceiling(corpora.get(LONG), "long documents, one stream", 0.95),
-        _vs_ceiling(corpora.get(PARAGRAPHS), "paragraphs, unary, c=64, one connection", 64, 0.75),
-        _stream_vs_ceiling(corpora.get(PARAGRAPHS), "paragraphs, one stream", 0.85),
-        _vs_baseline(corpora.get(PARAGRAPHS), "paragraphs, best service vs best baseline", 7.0),
-        _vs_baseline(corpora.get(LONG), "long documents, best service vs best baseline", 3.0),
-        _c256(corpora),
+        replace(check, workers=int(workers))
+        for workers, section in results.get("by_workers", {}).items()
+        for check in check_section(section)
+    ]
+    once = [
         _at_most(results.get("short_sentence", {}).get("p50_ms"), "one short sentence, c=1, p50 ms", 3.0),
         _start(results),
         _at_most(results.get("memory_workers", {}).get("pss_ratio"), "PSS, 2 workers / 1 worker", 1.4),
         _at_most(results.get("distinct", {}).get("rss_growth_pct"), "distinct paragraphs, RSS growth %", 5.0),
     ]
-    return checks
+    return [*checks, *once]
+
+
+def check_section(section: dict[str, Any]) -> list[Check]:
+    """The targets of one worker count: against its ceiling, the baseline and the floor."""
+    corpora = section.get("corpora", {})
+    front = section.get("front")
+    return [
+        _vs_ceiling(corpora.get(LONG), "long documents, unary, c=16, one connection", 16, 0.95),
+        _stream_vs_ceiling(corpora.get(LONG), "long documents, one stream", 0.95),
+        _vs_ceiling(corpora.get(PARAGRAPHS), "paragraphs, unary, c=64, one connection", 64, 0.85),
+        _stream_vs_ceiling(corpora.get(PARAGRAPHS), "paragraphs, one stream", 0.90),
+        _vs_baseline(corpora.get(PARAGRAPHS), "paragraphs, best service vs best baseline", 7.0),
+        _vs_baseline(corpora.get(LONG), "long documents, best service vs best baseline", 3.0),
+        _c256(corpora),
+        _vs_floor(front, "unary", "front capacity, one-word texts, unary c=256 on one connection", 0.75),
+        _vs_floor(front, "stream", "front capacity, one-word texts, one stream", 0.85),
+    ]
 
 
 def _unary(corpus: dict[str, Any] | None, concurrency: int, connections: int) -> dict[str, Any] | None:
@@ -80,6 +99,18 @@ def _stream_vs_ceiling(corpus: dict[str, Any] | None, name: str, goal: float) ->
     return _at_least(_ratio(service, ceiling), f"{name} / ceiling", goal, detail)
 
 
+def _vs_floor(front: dict[str, Any] | None, kind: str, name: str, goal: float) -> Check:
+    """The service without metrics against the bare gRPC floor; with metrics only in the detail."""
+    if not front:
+        return _at_least(None, f"{name} / floor", goal)
+    service, floor = front["service"][kind]["docs_per_s"], front["floor"][kind]["docs_per_s"]
+    detail = _pair(service, floor).replace("docs/s", "calls/s")
+    with_metrics = front.get("service_metrics")
+    ratio = with_metrics["ratio_to_floor"][kind] if with_metrics else None
+    detail += "; with metrics " + ("n/a" if ratio is None else f"{ratio:.3g}")
+    return _at_least(_ratio(service, floor), f"{name} / floor", goal, detail)
+
+
 def _vs_baseline(corpus: dict[str, Any] | None, name: str, goal: float) -> Check:
     service_runs = [
         *(corpus or {}).get("service", {}).get("unary", []),
@@ -106,7 +137,7 @@ def _c256(corpora: dict[str, Any]) -> Check:
 def _start(results: dict[str, Any]) -> Check:
     starts = results.get("service_start_seconds", [])
     value = median(starts) if starts else None
-    detail = "median of " + ", ".join(f"{start:.2f}" for start in starts)
+    detail = "median of " + ", ".join(f"{start:.2f}" for start in starts) if starts else ""
     return _at_most(value, "process start to SERVING, 2 workers, s", 3.0, detail)
 
 
