@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 BATCH_DOCUMENTS = "ner_batch_documents"
-BATCH_CHARS = "ner_batch_chars"
+BATCH_BYTES = "ner_batch_bytes"
 
 
 @dataclass

@@ -67,7 +67,7 @@ class Service:
         after = self._snapshot()
         if before is not None and after is not None:
             run["batch_documents"] = scrape.distribution(before, after, scrape.BATCH_DOCUMENTS)
-            run["batch_chars"] = scrape.distribution(before, after, scrape.BATCH_CHARS)
+            run["batch_bytes"] = scrape.distribution(before, after, scrape.BATCH_BYTES)
         return run
 
     def stop(self) -> None:
