@@ -11,6 +11,8 @@ from urllib.parse import urlsplit
 
 import grpc
 
+from ner_client import status
+
 DEFAULT_TIMEOUT = 30.0
 #: Cloud Run cuts a request (a whole stream) at its request timeout, at most 60 minutes.
 DEFAULT_STREAM_TIMEOUT = 3600.0
@@ -31,7 +33,7 @@ SERVICE_CONFIG = json.dumps(
                     "initialBackoff": "0.1s",
                     "maxBackoff": "2s",
                     "backoffMultiplier": 2,
-                    "retryableStatusCodes": ["UNAVAILABLE"],
+                    "retryableStatusCodes": sorted(code.name for code in status.RETRIED_BY_CHANNEL),
                 },
             }
         ]

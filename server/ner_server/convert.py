@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from ner_client import status
 from ner_client.proto import ner_pb2
 
 from ner_server.errors import NerError
@@ -29,7 +30,7 @@ def entities(records: Iterable[EntityRecord], labels: frozenset[str] | None) -> 
 
 
 def document_error(error: NerError) -> ner_pb2.DocumentError:
-    return ner_pb2.DocumentError(code=error.code.value[0], message=error.message)
+    return ner_pb2.DocumentError(code=status.number(error.code), message=error.message)
 
 
 def model_info(info: ModelInfo, settings: Settings) -> ner_pb2.GetModelInfoResponse:

@@ -14,8 +14,9 @@ from typing import Any
 
 import grpc
 from google.protobuf import any_pb2
-from google.rpc import code_pb2, error_details_pb2, status_pb2
+from google.rpc import error_details_pb2, status_pb2
 from grpc_status import rpc_status
+from ner_client import status as status_codes
 
 from ner_server.handlers import MalformedRequest
 
@@ -83,11 +84,8 @@ def to_status(error: NerError) -> grpc.Status:
         packed = any_pb2.Any()
         packed.Pack(detail)
         details.append(packed)
-    status = status_pb2.Status(code=_CODES[error.code], message=error.message, details=details)
+    status = status_pb2.Status(code=status_codes.number(error.code), message=error.message, details=details)
     return rpc_status.to_status(status)
-
-
-_CODES = {code: getattr(code_pb2, code.name) for code in grpc.StatusCode}
 
 
 def maps_errors[Method: Callable[..., Awaitable[Any]]](method: Method) -> Method:

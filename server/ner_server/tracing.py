@@ -22,6 +22,7 @@ from contextvars import ContextVar
 from typing import Any
 
 import grpc
+from ner_client import status
 
 __all__ = ["TRACE_FIELD", "TraceInterceptor", "current_trace", "trace_id"]
 
@@ -108,9 +109,6 @@ def _traced(behavior: Callable[..., Any], method: str, trace: str | None) -> Cal
     return behavior
 
 
-_CODE_NAMES = {code.value[0]: code.name for code in grpc.StatusCode}
-
-
 def _completed(method: str, context: grpc.aio.ServicerContext, started: float, failed: bool) -> None:
     if log.isEnabledFor(logging.DEBUG):
         code: Any = context.code()
@@ -119,7 +117,7 @@ def _completed(method: str, context: grpc.aio.ServicerContext, started: float, f
         elif code is None:
             name = "UNKNOWN" if failed else "OK"
         else:
-            name = code.name if isinstance(code, grpc.StatusCode) else _CODE_NAMES.get(code, str(code))
+            name = status.name(code)
         log.debug(
             "call completed",
             extra={
