@@ -38,8 +38,11 @@ def as_document(item: str | Document, index: int) -> Document:
     return item if isinstance(item, Document) else Document(id=str(index), text=item)
 
 
-def documents(items: Iterable[str | Document]) -> list[ner_pb2.Document]:
-    return [ner_pb2.Document(id=d.id, text=d.text) for d in map(as_document, items, range(1 << 62))]
+def batch_request(
+    items: Iterable[str | Document], labels: Iterable[str]
+) -> ner_pb2.BatchExtractEntitiesRequest:
+    documents = [ner_pb2.Document(id=d.id, text=d.text) for d in map(as_document, items, range(1 << 62))]
+    return ner_pb2.BatchExtractEntitiesRequest(documents=documents, labels=list(labels))
 
 
 def stream_request(
