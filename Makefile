@@ -15,7 +15,7 @@ export PATH := $(TOOLS)/bin:$(TOOLS)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(P
 help:
 	@echo "make run    set up, then run the server on port 50051"
 	@echo "make test   set up, then run every test"
-	@echo "make setup  build .venv with the project and install grpcurl, ghz and buf into .tools"
+	@echo "make setup  build .venv with the server and the client and install grpcurl, ghz and buf into .tools"
 	@echo "make protos regenerate the Python stubs from protos/"
 	@echo "make lint   buf lint, buf format, ruff"
 	@echo "make bench  the full benchmark (see docs/benchmarks.md)"
@@ -24,11 +24,15 @@ help:
 
 setup: $(VENV)/.installed tools
 
-$(VENV)/.installed: pyproject.toml
+# Both distributions, editable, in one pip command: the server's pin on ner-grpc-client is met by
+# ./client, not looked up on the package index. The server goes first: replacing a ner-grpc from
+# before the split (it shipped ner-tag) after the client is in would delete the client's ner-tag.
+$(VENV)/.installed: pyproject.toml client/pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python 3.12 not found: install it (pyenv install 3.12) and retry"; exit 1; }
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(VENV)/bin/python -m pip install --quiet -e '.[dev,bench]'
+	$(VENV)/bin/python -m pip uninstall --quiet --yes ner-grpc 2>/dev/null
+	$(VENV)/bin/python -m pip install --quiet -e ./client -e '.[dev,bench]'
 	touch $@
 
 tools: $(TOOLS)/bin/grpcurl $(TOOLS)/bin/ghz $(TOOLS)/node_modules/.bin/buf

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 
 import grpc
 import pytest
-from ner_client import AsyncNerClient, Document, Entity, NerClient
+from google.rpc import code_pb2
+from ner_client import AsyncNerClient, Document, Entity, NerClient, status
 from ner_client._channel import audience_of, parse_target
 
 TEXT = "Toni Morrison taught at Princeton University from 1989."
@@ -70,3 +72,29 @@ def test_cloud_run_urls_mean_tls_on_443() -> None:
     assert (target.address, target.tls) == ("ner-abc123-ew.a.run.app:443", True)
     assert parse_target("localhost:50051").tls is False
     assert audience_of("https://ner-abc123-ew.a.run.app") == "https://ner-abc123-ew.a.run.app"
+
+
+def test_a_client_without_retries_answers_like_the_default_one(server) -> None:
+    async def run() -> list[Entity]:
+        async with AsyncNerClient(server.address, retries=False) as client:
+            return await client.extract(TEXT, timeout=10)
+
+    with NerClient(server.address, retries=False) as resending, NerClient(server.address) as retrying:
+        assert resending.extract(TEXT) == retrying.extract(TEXT) == asyncio.run(run())
+
+
+def test_entity_as_dict_has_every_field() -> None:
+    entity = Entity("Lagos", "GPE", 0, 5, 0, 5, 0, 1)
+    assert entity.as_dict() == dataclasses.asdict(entity)
+    assert list(entity.as_dict()) == [field.name for field in dataclasses.fields(Entity)]
+
+
+def test_status_numbers_are_the_google_rpc_codes_both_ways() -> None:
+    for code in grpc.StatusCode:
+        assert status.number(code) == getattr(code_pb2, code.name)
+        assert status.from_number(status.number(code)) is code
+        assert status.name(status.number(code)) == status.name(code) == code.name
+    assert status.from_number(99) is grpc.StatusCode.UNKNOWN
+    assert status.name(99) == "99"
+    assert status.TRANSIENT_DOCUMENT <= status.RETRYABLE_CALL
+    assert grpc.StatusCode.INVALID_ARGUMENT not in status.RETRYABLE_CALL

@@ -6,7 +6,8 @@
             print(entity.label, entity.text, entity.start_char, entity.end_char)
 
 The generated protobuf and gRPC modules are `ner_client.proto.ner_pb2` and
-`ner_client.proto.ner_pb2_grpc`.
+`ner_client.proto.ner_pb2_grpc`; `ner_client.status` has the status codes' numbers and which of
+them are worth retrying. `ner-tag` (`ner_client.tag`) is built on `AsyncNerClient`.
 """
 
 from ner_client.aio import AsyncNerClient

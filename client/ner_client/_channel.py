@@ -1,4 +1,11 @@
-"""Where and how to connect: target parsing, TLS, ID-token auth, retry policy, limits."""
+"""Where and how to connect: target parsing, TLS, ID-token auth, retry policy, limits.
+
+Two kinds of channel. The default one retries unary calls that got UNAVAILABLE (a service-config
+retry policy). One for a caller that resends by itself (`retries=False`, as `ner-tag` uses it)
+has gRPC's transparent retries off, since they replay a call's messages behind the caller's
+back, reconnects within two seconds (gRPC's own backoff grows to two minutes) and pings a
+quiet connection so that a dead one is noticed.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +17,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import grpc
+
+from ner_client import status
 
 DEFAULT_TIMEOUT = 30.0
 #: Cloud Run cuts a request (a whole stream) at its request timeout, at most 60 minutes.
@@ -31,7 +40,7 @@ SERVICE_CONFIG = json.dumps(
                     "initialBackoff": "0.1s",
                     "maxBackoff": "2s",
                     "backoffMultiplier": 2,
-                    "retryableStatusCodes": ["UNAVAILABLE"],
+                    "retryableStatusCodes": sorted(code.name for code in status.RETRIED_BY_CHANNEL),
                 },
             }
         ]
@@ -65,23 +74,39 @@ def audience_of(target: str) -> str:
     return f"https://{target.rsplit(':', 1)[0]}"
 
 
-def channel_options() -> list[tuple[str, Any]]:
-    return [
-        ("grpc.service_config", SERVICE_CONFIG),
-        ("grpc.enable_retries", 1),
+RETRYING_OPTIONS: list[tuple[str, Any]] = [
+    ("grpc.service_config", SERVICE_CONFIG),
+    ("grpc.enable_retries", 1),
+]
+RESENDING_OPTIONS: list[tuple[str, Any]] = [
+    ("grpc.enable_retries", 0),
+    ("grpc.initial_reconnect_backoff_ms", 200),
+    ("grpc.min_reconnect_backoff_ms", 200),
+    ("grpc.max_reconnect_backoff_ms", 2000),
+    ("grpc.keepalive_time_ms", 60_000),
+    ("grpc.keepalive_timeout_ms", 20_000),
+]
+
+
+def channel_options(*, retries: bool = True) -> list[tuple[str, Any]]:
+    limits = [
         ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
         ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
     ]
+    return limits + (RETRYING_OPTIONS if retries else RESENDING_OPTIONS)
 
 
-def open_channel(target: str, tls: bool | None, id_token: bool, *, asyncio: bool) -> Any:
+def open_channel(
+    target: str, tls: bool | None, id_token: bool, *, asyncio: bool, retries: bool = True
+) -> Any:
     """A `grpc.Channel` (or `grpc.aio.Channel`) with the retry policy and, for TLS, credentials."""
     where = parse_target(target, tls)
     secure = credentials(where, audience_of(target) if id_token else None)
     module: Any = grpc.aio if asyncio else grpc
+    options = channel_options(retries=retries)
     if secure is None:
-        return module.insecure_channel(where.address, options=channel_options())
-    return module.secure_channel(where.address, secure, options=channel_options())
+        return module.insecure_channel(where.address, options=options)
+    return module.secure_channel(where.address, secure, options=options)
 
 
 def credentials(target: Target, id_token_audience: str | None) -> grpc.ChannelCredentials | None:

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-import grpc
-
+from ner_client import status
 from ner_client.proto import ner_pb2
 from ner_client.types import Document, DocumentError, DocumentResult, Entity, Limits, ModelInfo
-
-_STATUS_BY_NUMBER = {code.value[0]: code for code in grpc.StatusCode}
 
 
 def entity(message: ner_pb2.Entity) -> Entity:
@@ -32,8 +29,7 @@ def entities(messages: Iterable[ner_pb2.Entity]) -> list[Entity]:
 def document_result(message: ner_pb2.DocumentEntities) -> DocumentResult:
     error = None
     if message.HasField("error"):
-        code = _STATUS_BY_NUMBER.get(message.error.code, grpc.StatusCode.UNKNOWN)
-        error = DocumentError(code=code, message=message.error.message)
+        error = DocumentError(code=status.from_number(message.error.code), message=message.error.message)
     return DocumentResult(id=message.id, entities=tuple(entities(message.entities)), error=error)
 
 
@@ -42,8 +38,11 @@ def as_document(item: str | Document, index: int) -> Document:
     return item if isinstance(item, Document) else Document(id=str(index), text=item)
 
 
-def documents(items: Iterable[str | Document]) -> list[ner_pb2.Document]:
-    return [ner_pb2.Document(id=d.id, text=d.text) for d in map(as_document, items, range(1 << 62))]
+def batch_request(
+    items: Iterable[str | Document], labels: Iterable[str]
+) -> ner_pb2.BatchExtractEntitiesRequest:
+    documents = [ner_pb2.Document(id=d.id, text=d.text) for d in map(as_document, items, range(1 << 62))]
+    return ner_pb2.BatchExtractEntitiesRequest(documents=documents, labels=list(labels))
 
 
 def stream_request(

@@ -20,6 +20,19 @@ class Entity:
     start_token: int
     end_token: int
 
+    def as_dict(self) -> dict[str, str | int]:
+        """The fields by name, as `ner-tag` writes them (ready for `json.dumps`)."""
+        return {
+            "text": self.text,
+            "label": self.label,
+            "start_char": self.start_char,
+            "end_char": self.end_char,
+            "start_byte": self.start_byte,
+            "end_byte": self.end_byte,
+            "start_token": self.start_token,
+            "end_token": self.end_token,
+        }
+
 
 @dataclass(frozen=True, slots=True)
 class DocumentError:

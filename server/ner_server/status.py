@@ -18,26 +18,19 @@ import grpc
 from google.protobuf import any_pb2
 from google.rpc import code_pb2, status_pb2
 from grpc_status import rpc_status
+from ner_client import status as status_codes
 
 from ner_server.errors import NerError
 from ner_server.tracing import current_call
 
 log = logging.getLogger(__name__)
 
-__all__ = ["INTERNAL_MESSAGE", "CallObserver", "as_ner_error", "code_name", "streaming", "to_status", "unary"]
+__all__ = ["INTERNAL_MESSAGE", "CallObserver", "as_ner_error", "streaming", "to_status", "unary"]
 
 INTERNAL_MESSAGE = "internal error; the server log has the details"
 
 #: Told of every completed call: its full method name, status code name and seconds taken.
 CallObserver = Callable[[str, str, float], None]
-
-_NAMES: dict[int, str] = {number: name for name, number in code_pb2.Code.items()}
-
-
-def code_name(code: int) -> str:
-    """`OK`, `INVALID_ARGUMENT`, ... for a google.rpc code number."""
-    return _NAMES.get(code, str(code))
-
 
 def as_ner_error(error: BaseException) -> NerError:
     """`error` itself if it is a NerError, else a generic INTERNAL one (after logging it)."""
@@ -103,7 +96,7 @@ def streaming(
 
 def _completed(method: str, code: int, started: float, observe: CallObserver) -> None:
     seconds = time.perf_counter() - started
-    name = code_name(code)
+    name = status_codes.name(code)
     observe(method, name, seconds)
     if log.isEnabledFor(logging.DEBUG):
         log.debug(

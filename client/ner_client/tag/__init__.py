@@ -2,10 +2,11 @@
 
     ner-tag corpus.jsonl --target localhost:50051 --output tagged.jsonl
 
-Modules, in the order a document travels: `inputs` (lazy reading), `connection` (channel,
-backoff, retry budget), `streams` (resilient bidirectional calls), `pipeline` (one run: feed,
-streams, bounded buffer), `outputs` (ordered writer, errors file, resume scan), `progress`
-(bar and notices), `cli` (flags, exit status, summary line).
+Built on `AsyncNerClient` (its channel, requests and results). Modules, in the order a document
+travels: `inputs` (lazy reading), `retry` (backoff, retry budget, waiting for the service),
+`streams` (resilient bidirectional calls), `pipeline` (one run: feed, streams, bounded buffer),
+`outputs` (ordered writer, errors file, resume scan), `progress` (bar and notices), `cli` (flags,
+exit status, summary line).
 """
 
 from ner_client.tag.cli import main

@@ -12,9 +12,9 @@ import signal
 import sys
 from collections.abc import Sequence
 
-from ner_client.tag.connection import ConnectionFailed
 from ner_client.tag.inputs import FORMATS, check_inputs
 from ner_client.tag.pipeline import Summary, TagOptions, UsageError, tag
+from ner_client.tag.retry import ConnectionFailed
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -140,5 +140,5 @@ def _check_auth(options: TagOptions) -> str | None:
     try:
         import google.auth  # noqa: F401
     except ImportError:
-        return "--id-token needs google-auth: pip install 'ner-grpc[auth]'"
+        return "--id-token needs google-auth: pip install 'ner-grpc-client[auth]'"
     return None

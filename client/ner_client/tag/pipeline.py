@@ -15,16 +15,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import grpc
-
-from ner_client.proto import ner_pb2
-from ner_client.tag.connection import ConnectionFailed, open_channel, wait_for_service
+from ner_client.aio import AsyncNerClient
 from ner_client.tag.inputs import InputDocument, count_documents, read_documents
 from ner_client.tag.outputs import FLUSH_SECONDS, OrderedWriter, Outcome, id_key, scan_written
 from ner_client.tag.progress import Progress
+from ner_client.tag.retry import ConnectionFailed, wait_for_service
 from ner_client.tag.streams import Feed, Job, Stream
+from ner_client.types import DocumentResult
 
-_CODE_NAMES = {code.value[0]: code.name for code in grpc.StatusCode}
 #: Room left in a request message for everything but the text.
 _MESSAGE_OVERHEAD = 4096
 
@@ -78,11 +76,12 @@ async def tag(options: TagOptions) -> Summary:
         raise UsageError("--resume needs an output file, not stdout")
     written = scan_written(Path(options.output)) if options.resume else set()
     try:
-        channel = open_channel(options.target, options.tls, options.id_token)
+        # The streams resend unanswered documents themselves: no retries by gRPC.
+        client = AsyncNerClient(options.target, tls=options.tls, id_token=options.id_token, retries=False)
     except ValueError as error:  # for example an ID token over plaintext
         raise UsageError(str(error)) from None
     try:
-        info = await wait_for_service(channel, options.retry_budget)
+        info = await wait_for_service(client, options.retry_budget)
         unknown = sorted(set(options.labels) - set(info.labels))
         if unknown:
             raise UsageError(f"unknown labels {', '.join(unknown)}; the model has {', '.join(info.labels)}")
@@ -91,7 +90,7 @@ async def tag(options: TagOptions) -> Summary:
         writer = OrderedWriter(options.output, _errors_path(options), append=options.resume)
         try:
             run = _Run(options, info.limits.max_message_bytes, writer, progress)
-            streams = await run.go(channel, written)
+            streams = await run.go(client, written)
         finally:
             writer.close()
             progress.close()
@@ -105,7 +104,7 @@ async def tag(options: TagOptions) -> Summary:
             retried=sum(stream.retried for stream in streams),
         )
     finally:
-        await channel.close()
+        await client.close()
 
 
 def _bar_wanted(options: TagOptions) -> bool:
@@ -132,11 +131,11 @@ class _Run:
         self.feed = Feed()
         self.skipped = 0
 
-    async def go(self, channel: grpc.aio.Channel, written: set[str]) -> list[Stream]:
+    async def go(self, client: AsyncNerClient, written: set[str]) -> list[Stream]:
         streams = [
             Stream(
                 str(number),
-                channel,
+                client,
                 self.feed,
                 self._on_answer,
                 labels=self.options.labels,
@@ -189,16 +188,15 @@ class _Run:
             sequence += 1
         self.feed.end()
 
-    def _on_answer(self, job: Job, result: ner_pb2.DocumentEntities) -> None:
+    def _on_answer(self, job: Job, result: DocumentResult) -> None:
         document = job.document
-        if result.HasField("error"):
-            code = _CODE_NAMES.get(result.error.code, str(result.error.code))
-            error = {"id": document.id_value, "code": code, "message": result.error.message}
+        if result.error is not None:
+            error = {"id": document.id_value, "code": result.error.code.name, "message": result.error.message}
             self._finish(job.sequence, Outcome(error=error))
             return
         row: dict[str, Any] = {
             "id": document.id_value,
-            "entities": [_entity(entity) for entity in result.entities],
+            "entities": [entity.as_dict() for entity in result.entities],
         }
         row.update(document.extra)
         line = json.dumps(row, ensure_ascii=False) + "\n"
@@ -209,19 +207,6 @@ class _Run:
             self.slots.release()
         writer = self.writer
         self.progress.update(writer.written + writer.failed, writer.entities, writer.failed)
-
-
-def _entity(entity: ner_pb2.Entity) -> dict[str, Any]:
-    return {
-        "text": entity.text,
-        "label": entity.label,
-        "start_char": entity.start_char,
-        "end_char": entity.end_char,
-        "start_byte": entity.start_byte,
-        "end_byte": entity.end_byte,
-        "start_token": entity.start_token,
-        "end_token": entity.end_token,
-    }
 
 
 async def _documents(options: TagOptions) -> AsyncIterator[InputDocument]:

@@ -17,25 +17,17 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 
 import grpc
 
-from ner_client.proto import ner_pb2, ner_pb2_grpc
-from ner_client.tag.connection import RETRYABLE, Backoff, ConnectionFailed
+from ner_client import status
+from ner_client.aio import AsyncNerClient
 from ner_client.tag.inputs import InputDocument
+from ner_client.tag.retry import Backoff, ConnectionFailed, fatal
+from ner_client.types import Document, DocumentResult
 
-#: Per-document error codes that mean "try again later", not "this document is bad".
-TRANSIENT_CODES = frozenset(
-    code.value[0]
-    for code in (
-        grpc.StatusCode.UNAVAILABLE,
-        grpc.StatusCode.RESOURCE_EXHAUSTED,
-        grpc.StatusCode.DEADLINE_EXCEEDED,
-        grpc.StatusCode.ABORTED,
-    )
-)
 MAX_DOCUMENT_ATTEMPTS = 5
 
 
@@ -85,7 +77,7 @@ class Feed:
         return self.ended and self.retries_waiting == 0
 
 
-OnAnswer = Callable[[Job, ner_pb2.DocumentEntities], None]
+OnAnswer = Callable[[Job, DocumentResult], None]
 OnNotice = Callable[[str], None]
 
 
@@ -95,7 +87,7 @@ class Stream:
     def __init__(
         self,
         name: str,
-        channel: grpc.aio.Channel,
+        client: AsyncNerClient,
         feed: Feed,
         on_answer: OnAnswer,
         *,
@@ -106,10 +98,10 @@ class Stream:
         notice: OnNotice = lambda message: None,
     ) -> None:
         self.name = name
-        self._stub = ner_pb2_grpc.NerServiceStub(channel)
+        self._client = client
         self._feed = feed
         self._on_answer = on_answer
-        self._labels = list(labels)
+        self._labels = tuple(labels)
         self._window = window
         self._timeout = stream_timeout
         self._backoff = Backoff(retry_budget)
@@ -125,8 +117,8 @@ class Stream:
             try:
                 await self._one_call()
             except grpc.aio.AioRpcError as error:
-                if error.code() not in RETRYABLE:
-                    raise ConnectionFailed(f"{error.code().name}: {error.details()}") from error
+                if (failure := fatal(error)) is not None:
+                    raise failure from error
                 if self._backoff.failing_since is None:
                     self._notice(
                         f"stream {self.name} broke ({error.code().name}: {error.details()}); "
@@ -144,11 +136,14 @@ class Stream:
     async def _one_call(self) -> None:
         """Run one call until it ends. Raises AioRpcError when it breaks with documents unanswered."""
         self._answers_this_call = 0
-        call = self._stub.StreamExtractEntities(timeout=self._timeout)
-        sender = asyncio.create_task(self._send(call))
+        # This call's documents, in the order sent; None ends them. The sender is this stream's
+        # own task, so that no document is taken from the feed once the call is over.
+        outbox: asyncio.Queue[Document | None] = asyncio.Queue()
+        sender = asyncio.create_task(self._send(outbox))
+        results = self._client.stream(_drain(outbox), self._labels, timeout=self._timeout)
         try:
-            while (response := await call.read()) is not grpc.aio.EOF:
-                self._answer(response.result)
+            async for result in results:
+                self._answer(result)
             if self._in_flight:
                 raise _broken(
                     grpc.StatusCode.UNAVAILABLE,
@@ -157,32 +152,26 @@ class Stream:
         finally:
             sender.cancel()
             await asyncio.gather(sender, return_exceptions=True)
-            call.cancel()
+            await results.aclose()  # cancels the call
+            _close(outbox)
 
-    async def _send(self, call: grpc.aio.StreamStreamCall) -> None:
-        try:
-            for unanswered in list(self._in_flight):  # from the last call: they stay in flight
-                await call.write(self._request(unanswered))
-            while True:
-                while len(self._in_flight) >= self._window:
-                    self._room.clear()
-                    await self._room.wait()
-                job = await self._feed.get()
-                if job is None:
-                    break
-                self._in_flight.append(job)  # before any await: a broken call resends it
-                if (delay := job.not_before - time.monotonic()) > 0:
-                    await asyncio.sleep(delay)
-                await call.write(self._request(job))
-            await call.done_writing()
-        except (grpc.aio.AioRpcError, asyncio.InvalidStateError):
-            return  # the call is over; its reader reports why
+    async def _send(self, outbox: asyncio.Queue[Document | None]) -> None:
+        for unanswered in list(self._in_flight):  # from the last call: they stay in flight
+            outbox.put_nowait(_document(unanswered))
+        while True:
+            while len(self._in_flight) >= self._window:
+                self._room.clear()
+                await self._room.wait()
+            job = await self._feed.get()
+            if job is None:
+                break
+            self._in_flight.append(job)  # before any await: a broken call resends it
+            if (delay := job.not_before - time.monotonic()) > 0:
+                await asyncio.sleep(delay)
+            outbox.put_nowait(_document(job))
+        outbox.put_nowait(None)
 
-    def _request(self, job: Job) -> ner_pb2.StreamExtractEntitiesRequest:
-        document = ner_pb2.Document(id=job.document.id, text=job.document.text)
-        return ner_pb2.StreamExtractEntitiesRequest(document=document, labels=self._labels)
-
-    def _answer(self, result: ner_pb2.DocumentEntities) -> None:
+    def _answer(self, result: DocumentResult) -> None:
         if not self._in_flight:
             raise ConnectionFailed(f"stream {self.name}: an answer for {result.id!r} that nothing awaits")
         if result.id != self._in_flight[0].document.id:
@@ -202,8 +191,8 @@ class Stream:
         self._answers_this_call += 1
         job.attempts += 1
         if (
-            result.HasField("error")
-            and result.error.code in TRANSIENT_CODES
+            result.error is not None
+            and result.error.code in status.TRANSIENT_DOCUMENT
             and job.attempts < MAX_DOCUMENT_ATTEMPTS
         ):
             job.not_before = time.monotonic() + min(5.0, 0.2 * 2**job.attempts)
@@ -211,6 +200,22 @@ class Stream:
             self.retried += 1
             return
         self._on_answer(job, result)
+
+
+def _document(job: Job) -> Document:
+    return Document(id=job.document.id, text=job.document.text)
+
+
+async def _drain(outbox: asyncio.Queue[Document | None]) -> AsyncIterator[Document]:
+    while (document := await outbox.get()) is not None:
+        yield document
+
+
+def _close(outbox: asyncio.Queue[Document | None]) -> None:
+    """End the documents of a call that is over: gRPC's task reading them would wait forever."""
+    while not outbox.empty():
+        outbox.get_nowait()
+    outbox.put_nowait(None)
 
 
 def _broken(code: grpc.StatusCode, details: str) -> grpc.aio.AioRpcError:

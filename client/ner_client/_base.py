@@ -1,0 +1,42 @@
+"""What the blocking and the asyncio client share: configuration, the channel, deadlines."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from ner_client._channel import DEFAULT_STREAM_TIMEOUT, DEFAULT_TIMEOUT, open_channel
+from ner_client.proto import ner_pb2_grpc
+
+
+class BaseClient:
+    """Calls ner.v1.NerService. Every call has a deadline (`timeout` seconds unless given).
+
+    `target` is `host:port` or a URL such as `https://NAME-HASH.REGION.run.app` (TLS on 443).
+    `id_token=True` sends a Google ID token for the target (private Cloud Run services; needs
+    the `auth` extra). `retries=False` is for a caller that resends by itself: gRPC retries
+    nothing, and a lost connection is noticed and remade quickly (see `ner_client._channel`).
+    """
+
+    _asyncio: ClassVar[bool]
+
+    def __init__(
+        self,
+        target: str = "localhost:50051",
+        *,
+        tls: bool | None = None,
+        id_token: bool = False,
+        timeout: float = DEFAULT_TIMEOUT,
+        stream_timeout: float = DEFAULT_STREAM_TIMEOUT,
+        retries: bool = True,
+    ) -> None:
+        self.target = target
+        self.timeout = timeout
+        self.stream_timeout = stream_timeout
+        self._channel: Any = open_channel(target, tls, id_token, asyncio=self._asyncio, retries=retries)
+        self._stub = ner_pb2_grpc.NerServiceStub(self._channel)
+
+    def _deadline(self, timeout: float | None) -> float:
+        return self.timeout if timeout is None else timeout
+
+    def _stream_deadline(self, timeout: float | None) -> float:
+        return self.stream_timeout if timeout is None else timeout
