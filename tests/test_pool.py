@@ -14,7 +14,7 @@ from ner_client.proto import ner_pb2
 from ner_server.batcher import Batcher, BatchLimits
 from ner_server.errors import DeadlineExceeded, Unavailable
 from ner_server.pool import WorkerPool
-from ner_server.pool.messages import Answered, Job, JobKind, Outcome, Refused
+from ner_server.pool.messages import Answer, JobKind, Outcome, Refused
 from ner_server.server import pool_arguments
 from ner_server.settings import Settings
 
@@ -31,17 +31,23 @@ class Batches:
     def batch_sent(self, documents: int, size: int, waits: Sequence[float]) -> None:
         self.sent.append(documents)
 
-    def batch_answered(self, outcomes: Sequence[Outcome]) -> None:
-        self.answered += len(outcomes)
+    def batch_answered(self, answer: Answer) -> None:
+        self.answered += len(answer.outcomes)
 
 
-def call(text: str, labels: Sequence[str] = ()) -> Job:
-    return Job(JobKind.CALL, ner_pb2.ExtractEntitiesRequest(text=text, labels=labels).SerializeToString())
+def call(text: str, labels: Sequence[str] = ()) -> bytes:
+    return ner_pb2.ExtractEntitiesRequest(text=text, labels=labels).SerializeToString()
+
+
+def submit(
+    batcher: Batcher, *requests: bytes, deadline: float | None = None
+) -> list[asyncio.Future[Outcome]]:
+    return batcher.submit(JobKind.CALL, requests, deadline)
 
 
 def entities(outcome: Outcome) -> list[str]:
-    assert isinstance(outcome, Answered)
-    return [e.text for e in ner_pb2.ExtractEntitiesResponse.FromString(outcome.payload).entities]
+    assert isinstance(outcome, bytes)
+    return [e.text for e in ner_pb2.ExtractEntitiesResponse.FromString(outcome).entities]
 
 
 def run_with_pool(workers: int, body: Callable[[WorkerPool, Batcher, Batches], Awaitable[None]]) -> None:
@@ -88,7 +94,7 @@ async def until(condition: Callable[[], bool]) -> None:
 def test_batcher_answers_every_job_and_refuses_bad_input() -> None:
     async def body(pool: WorkerPool, batcher: Batcher, batches: Batches) -> None:
         jobs = [call("Lagos and Accra."), call(""), call("Tbilisi.", ["PERSON"]), call("x", ["PLANET"])]
-        outcomes = await asyncio.gather(*batcher.submit(jobs, None))
+        outcomes = await asyncio.gather(*submit(batcher, *jobs))
         assert entities(outcomes[0]) == ["Lagos", "Accra"]
         assert outcomes[1] == Refused(3, "text", "must not be empty")
         assert entities(outcomes[2]) == []
@@ -103,7 +109,7 @@ def test_a_killed_worker_fails_its_whole_batch_unavailable_and_is_replaced() -> 
         [worker] = pool.worker_pids()
         os.kill(worker, signal.SIGSTOP)
         try:
-            results = batcher.submit([call(f"Document {n} from Vilnius.") for n in range(5)], None)
+            results = submit(batcher, *(call(f"Document {n} from Vilnius.") for n in range(5)))
             await until(lambda: sum(batches.sent) == 5)  # the stopped worker holds all five
             os.kill(worker, signal.SIGKILL)
         finally:
@@ -113,7 +119,7 @@ def test_a_killed_worker_fails_its_whole_batch_unavailable_and_is_replaced() -> 
                 await result
         await asyncio.wait_for(until(lambda: pool.ready_workers() == 1), 30)
         assert pool.worker_pids() != [worker]
-        [after] = await asyncio.gather(*batcher.submit([call("Riga.")], None))
+        [after] = await asyncio.gather(*submit(batcher, call("Riga.")))
         assert entities(after) == ["Riga"]
 
     run_with_pool(1, body)
@@ -124,10 +130,10 @@ def test_a_document_past_its_deadline_never_reaches_a_worker() -> None:
         [worker] = pool.worker_pids()
         os.kill(worker, signal.SIGSTOP)
         try:
-            [held] = batcher.submit([call("Helsinki.")], None)
+            [held] = submit(batcher, call("Helsinki."))
             await until(lambda: sum(batches.sent) == 1)  # the lane is busy with the stopped worker
             loop = asyncio.get_running_loop()
-            [late] = batcher.submit([call("Tallinn.")], loop.time() + 0.05)
+            [late] = submit(batcher, call("Tallinn."), deadline=loop.time() + 0.05)
             await asyncio.sleep(0.1)  # its deadline passes while it cannot leave the queue
         finally:
             os.kill(worker, signal.SIGCONT)
@@ -146,7 +152,7 @@ def test_a_dead_fork_server_is_replaced_and_its_workers_serve_until_retired() ->
         orphans = child_pids(first_fork_server)
         assert sorted(orphans) == sorted(pool.worker_pids())
         os.kill(first_fork_server, signal.SIGKILL)
-        [answer] = await asyncio.gather(*batcher.submit([call("Quito.")], None))
+        [answer] = await asyncio.gather(*submit(batcher, call("Quito.")))
         assert entities(answer) == ["Quito"]  # served by an orphan while the model loads again
 
         def replaced() -> bool:
@@ -160,7 +166,7 @@ def test_a_dead_fork_server_is_replaced_and_its_workers_serve_until_retired() ->
         assert pool.fork_server_pid is not None
         assert sorted(child_pids(pool.fork_server_pid)) == sorted(pool.worker_pids())
         await asyncio.wait_for(until(lambda: not any(map(running, orphans))), 30)
-        [answer] = await asyncio.gather(*batcher.submit([call("Lima.")], None))
+        [answer] = await asyncio.gather(*submit(batcher, call("Lima.")))
         assert entities(answer) == ["Lima"]
 
     run_with_pool(2, body)

@@ -16,7 +16,7 @@ from ner_client.proto import ner_pb2
 from ner_server import convert
 from ner_server.errors import InferenceFailed, InvalidArgument, NerError
 from ner_server.model import EntityRecord, extract
-from ner_server.pool.messages import Answered, Job, JobKind, Outcome, Refused
+from ner_server.pool.messages import Answer, Batch, JobKind, Outcome, Refused
 from ner_server.validation import check_text, label_filter
 
 if TYPE_CHECKING:
@@ -53,20 +53,28 @@ class Answerer:
         """Run the model once, so the first real batch finds it warm."""
         extract(self._nlp, [text])
 
-    def answer(self, jobs: Sequence[Job]) -> list[Outcome]:
-        """One outcome per job, in job order."""
-        checked = [self._check(job) for job in jobs]
+    def answer(self, batch: Batch) -> Answer:
+        """One outcome per request, in order."""
+        checked = [
+            self._check(kind, request) for kind, request in zip(batch.kinds, batch.requests, strict=True)
+        ]
         valid = [item for item in checked if isinstance(item, _Valid)]
         found = iter(self._extract_each([item.text for item in valid]))
-        return [
-            _answer(item, next(found)) if isinstance(item, _Valid) else _refusal(job, item)
-            for job, item in zip(jobs, checked, strict=True)
-        ]
+        outcomes: list[Outcome] = []
+        entities = 0
+        for kind, item in zip(batch.kinds, checked, strict=True):
+            if isinstance(item, _Valid):
+                outcome, count = _answer(item, next(found))
+                outcomes.append(outcome)
+                entities += count
+            else:
+                outcomes.append(_refusal(kind, item))
+        return Answer(batch.batch_id, outcomes, entities)
 
-    def _check(self, job: Job) -> _Valid | _Rejected:
-        if job.kind is JobKind.CALL:
+    def _check(self, kind: int, payload: bytes) -> _Valid | _Rejected:
+        if kind == JobKind.CALL:
             try:
-                call = ner_pb2.ExtractEntitiesRequest.FromString(job.payload)
+                call = ner_pb2.ExtractEntitiesRequest.FromString(payload)
             except DecodeError:
                 return _Rejected("", InvalidArgument("request", MALFORMED))
             try:
@@ -74,9 +82,9 @@ class Answerer:
                 check_text(call.text, "text", self._max_text_chars)
             except NerError as error:
                 return _Rejected("", error)
-            return _Valid(job.kind, "", call.text, labels)
+            return _Valid(JobKind.CALL, "", call.text, labels)
         try:
-            request = ner_pb2.StreamExtractEntitiesRequest.FromString(job.payload)
+            request = ner_pb2.StreamExtractEntitiesRequest.FromString(payload)
         except DecodeError:
             return _Rejected("", InvalidArgument("document", MALFORMED))
         document = request.document
@@ -85,7 +93,7 @@ class Answerer:
             check_text(document.text, "document.text", self._max_text_chars)
         except NerError as error:
             return _Rejected(document.id, error)
-        return _Valid(job.kind, document.id, document.text, labels)
+        return _Valid(JobKind.DOCUMENT, document.id, document.text, labels)
 
     def _extract_each(self, texts: list[str]) -> list[list[EntityRecord] | NerError]:
         if not texts:
@@ -100,21 +108,23 @@ class Answerer:
         return [outcome for text in texts for outcome in self._extract_each([text])]
 
 
-def _answer(item: _Valid, found: list[EntityRecord] | NerError) -> Outcome:
+def _answer(item: _Valid, found: list[EntityRecord] | NerError) -> tuple[Outcome, int]:
+    """The outcome, and the number of entities it holds."""
     if isinstance(found, NerError):
         if item.kind is JobKind.CALL:
-            return Refused(found.code, "", found.message)
-        return Answered(convert.document_error(item.document_id, found), 0)
+            return Refused(found.code, "", found.message), 0
+        return convert.document_error(item.document_id, found), 0
     entities = convert.entities(found, item.labels)
     if item.kind is JobKind.CALL:
-        return Answered(ner_pb2.ExtractEntitiesResponse(entities=entities).SerializeToString(), len(entities))
-    return Answered(convert.document_entities(item.document_id, entities), len(entities))
+        response: bytes = ner_pb2.ExtractEntitiesResponse(entities=entities).SerializeToString()
+        return response, len(entities)
+    return convert.document_entities(item.document_id, entities), len(entities)
 
 
-def _refusal(job: Job, rejected: _Rejected) -> Outcome:
+def _refusal(kind: int, rejected: _Rejected) -> Outcome:
     error = rejected.error
-    if job.kind is JobKind.CALL:
+    if kind == JobKind.CALL:
         if isinstance(error, InvalidArgument):
             return Refused(error.code, error.field, error.description)
         return Refused(error.code, "", error.message)
-    return Answered(convert.document_error(rejected.document_id, error), 0)
+    return convert.document_error(rejected.document_id, error)

@@ -23,7 +23,7 @@ from typing import Protocol
 
 from ner_server.errors import DeadlineExceeded, InferenceFailed, Overloaded, Unavailable
 from ner_server.pool import Worker, WorkerDied
-from ner_server.pool.messages import Job, Outcome
+from ner_server.pool.messages import Answer, JobKind, Outcome
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ class BatchObserver(Protocol):
 
     def batch_sent(self, documents: int, size: int, waits: Sequence[float]) -> None: ...
 
-    def batch_answered(self, outcomes: Sequence[Outcome]) -> None: ...
+    def batch_answered(self, answer: Answer) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,8 @@ class BatchLimits:
 
 @dataclass(eq=False, slots=True)
 class _Waiting:
-    job: Job
+    kind: JobKind
+    request: bytes
     deadline: float | None
     queued_at: float
     result: asyncio.Future[Outcome] = field(
@@ -92,22 +93,26 @@ class Batcher:
         while self._queue:
             _settle(self._queue.popleft(), error)
 
-    def submit(self, jobs: Sequence[Job], deadline: float | None) -> list[asyncio.Future[Outcome]]:
-        """Queue jobs at once, or refuse them all with Overloaded when the queue is full."""
-        size = sum(len(job.payload) for job in jobs)
-        if not self._has_room(len(jobs), size):
+    def submit(
+        self, kind: JobKind, requests: Sequence[bytes], deadline: float | None
+    ) -> list[asyncio.Future[Outcome]]:
+        """Queue requests at once, or refuse them all with Overloaded when the queue is full."""
+        size = sum(map(len, requests))
+        if not self._has_room(len(requests), size):
             raise Overloaded(
                 f"the server is at capacity ({len(self._queue)} documents and {self._queued_bytes} "
                 "bytes queued); retry with backoff"
             )
-        return [self._enqueue(job, deadline) for job in jobs]
+        return [self._enqueue(kind, request, deadline) for request in requests]
 
-    async def submit_when_room(self, job: Job, deadline: float | None) -> asyncio.Future[Outcome]:
-        """Queue one job, waiting for room; streams use this so they slow down instead of failing."""
-        if not self._has_room(1, len(job.payload)):
+    async def submit_when_room(
+        self, kind: JobKind, request: bytes, deadline: float | None
+    ) -> asyncio.Future[Outcome]:
+        """Queue one request, waiting for room; streams use this so they slow down instead of failing."""
+        if not self._has_room(1, len(request)):
             async with self._space:
-                await self._space.wait_for(lambda: self._has_room(1, len(job.payload)))
-        return self._enqueue(job, deadline)
+                await self._space.wait_for(lambda: self._has_room(1, len(request)))
+        return self._enqueue(kind, request, deadline)
 
     @property
     def queued(self) -> int:
@@ -122,10 +127,10 @@ class Batcher:
             and self._queued_bytes + size <= limits.max_queued_bytes
         )
 
-    def _enqueue(self, job: Job, deadline: float | None) -> asyncio.Future[Outcome]:
-        waiting = _Waiting(job, deadline, time.monotonic())
+    def _enqueue(self, kind: JobKind, request: bytes, deadline: float | None) -> asyncio.Future[Outcome]:
+        waiting = _Waiting(kind, request, deadline, time.monotonic())
         self._queue.append(waiting)
-        self._queued_bytes += len(job.payload)
+        self._queued_bytes += len(request)
         if self._arrived is not None:
             self._arrived.set()
         self._wake_next()
@@ -134,7 +139,7 @@ class Batcher:
     def _requeue(self, batch: list[_Waiting]) -> None:
         """Put a batch its worker can no longer take back at the head of the queue, in order."""
         self._queue.extendleft(reversed(batch))
-        self._queued_bytes += sum(len(waiting.job.payload) for waiting in batch)
+        self._queued_bytes += sum(len(waiting.request) for waiting in batch)
         self._wake_next()
 
     def _wake_next(self) -> None:
@@ -155,7 +160,9 @@ class Batcher:
                 continue
             started = time.monotonic()
             try:
-                outcomes = await worker.run([waiting.job for waiting in batch])
+                answer = await worker.run(
+                    bytes(waiting.kind for waiting in batch), [waiting.request for waiting in batch]
+                )
             except WorkerDied as error:
                 log.error("a worker died holding %d documents: %s", len(batch), error)
                 for waiting in batch:
@@ -167,8 +174,8 @@ class Batcher:
                     _settle(waiting, InferenceFailed(f"the batch failed: {type(error).__name__}"))
                 continue
             last_size, last_seconds = len(batch), time.monotonic() - started
-            self._observer.batch_answered(outcomes)
-            for waiting, outcome in zip(batch, outcomes, strict=True):
+            self._observer.batch_answered(answer)
+            for waiting, outcome in zip(batch, answer.outcomes, strict=True):
                 _settle(waiting, outcome)
 
     async def _wait_for_work(self, slot: int) -> None:
@@ -220,7 +227,7 @@ class Batcher:
             clock = time.monotonic()
             while self._queue and len(batch) < min(limits.max_documents, share):
                 waiting = self._queue[0]
-                job_size = len(waiting.job.payload)
+                job_size = len(waiting.request)
                 if batch and size + job_size > limits.max_bytes:
                     break
                 self._queue.popleft()

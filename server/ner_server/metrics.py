@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from ner_server.model import ModelInfo
-from ner_server.pool.messages import Answered, Outcome
+from ner_server.pool.messages import Answer
 
 log = logging.getLogger(__name__)
 
@@ -102,11 +102,10 @@ class Metrics:
         for wait in waits:
             self._queue_wait.observe(wait)
 
-    def batch_answered(self, outcomes: Sequence[Outcome]) -> None:
-        if not self._enabled:
-            return
-        self._documents.inc(len(outcomes))
-        self._entities.inc(sum(outcome.entities for outcome in outcomes if isinstance(outcome, Answered)))
+    def batch_answered(self, answer: Answer) -> None:
+        if self._enabled:
+            self._documents.inc(len(answer.outcomes))
+            self._entities.inc(answer.entities)
 
     def restarted(self, process: str) -> None:
         if self._enabled:

@@ -17,7 +17,7 @@ from ner_server.answers import MALFORMED
 from ner_server.batcher import Batcher
 from ner_server.errors import InvalidArgument, NerError, Overloaded, Unavailable, error_from
 from ner_server.model import ModelInfo
-from ner_server.pool.messages import Job, JobKind, Outcome, Refused
+from ner_server.pool.messages import JobKind, Outcome, Refused
 from ner_server.settings import Settings
 from ner_server.validation import check_batch_size, check_text, label_filter
 
@@ -37,11 +37,11 @@ class NerServicer:
 
     async def ExtractEntities(self, request: bytes, context: grpc.aio.ServicerContext) -> bytes:
         self._loaded()
-        [result] = self._batcher.submit([Job(JobKind.CALL, request)], _deadline(context))
+        [result] = self._batcher.submit(JobKind.CALL, (request,), _deadline(context))
         outcome = await result
         if isinstance(outcome, Refused):
             raise error_from(outcome.code, outcome.field, outcome.description)
-        return outcome.payload
+        return outcome
 
     async def BatchExtractEntities(self, request: bytes, context: grpc.aio.ServicerContext) -> bytes:
         info = self._loaded()
@@ -51,13 +51,11 @@ class NerServicer:
         check_batch_size(len(documents), "documents", self._settings.max_batch_documents)
         for index, document in enumerate(documents):
             check_text(document.text, f"documents[{index}].text", self._settings.max_text_chars)
-        jobs = [
-            Job(JobKind.DOCUMENT, convert.document_request(document, batch.labels)) for document in documents
-        ]
-        results = self._batcher.submit(jobs, _deadline(context))
+        requests = [convert.document_request(document, batch.labels) for document in documents]
+        results = self._batcher.submit(JobKind.DOCUMENT, requests, _deadline(context))
         try:
             return convert.batch_response(
-                [await _document_answer(job, result) for job, result in zip(jobs, results, strict=True)]
+                [await _document_answer(one, result) for one, result in zip(requests, results, strict=True)]
             )
         finally:
             for result in results:
@@ -85,8 +83,8 @@ class NerServicer:
             while (item := await queue.get()) is not _END:
                 if isinstance(item, BaseException):
                     raise item
-                job, result = item
-                yield await _document_answer(job, result)
+                request, result = item
+                yield await _document_answer(request, result)
                 slots.release()
         finally:
             if (left := self._streams_by_peer.pop(peer) - 1) > 0:
@@ -125,8 +123,8 @@ class NerServicer:
                 request = await anext(iterator, None)
                 if request is None:
                     break
-                job = Job(JobKind.DOCUMENT, request)
-                queue.put_nowait((job, await self._batcher.submit_when_room(job, deadline)))
+                result = await self._batcher.submit_when_room(JobKind.DOCUMENT, request, deadline)
+                queue.put_nowait((request, result))
             queue.put_nowait(_END)
         except asyncio.CancelledError:
             queue.put_nowait(Unavailable("the server is shutting down; resend the documents not answered"))
@@ -139,15 +137,15 @@ class NerServicer:
         return self._model.result()
 
 
-async def _document_answer(job: Job, result: asyncio.Future[Outcome]) -> bytes:
+async def _document_answer(request: bytes, result: asyncio.Future[Outcome]) -> bytes:
     """A serialized StreamExtractEntitiesResponse: the worker's, or one with the error that kept
     the document from a worker."""
     try:
         outcome = await result
     except NerError as error:
-        return convert.failed_document(job.payload, error)
+        return convert.failed_document(request, error)
     assert not isinstance(outcome, Refused)  # document jobs are always answered
-    return outcome.payload
+    return outcome
 
 
 def _parse[Message](message_type: type[Message], request: bytes) -> Message:

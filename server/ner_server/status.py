@@ -32,6 +32,7 @@ INTERNAL_MESSAGE = "internal error; the server log has the details"
 #: Told of every completed call: its full method name, status code name and seconds taken.
 CallObserver = Callable[[str, str, float], None]
 
+
 def as_ner_error(error: BaseException) -> NerError:
     """`error` itself if it is a NerError, else a generic INTERNAL one (after logging it)."""
     if isinstance(error, NerError):

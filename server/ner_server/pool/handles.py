@@ -17,10 +17,8 @@ from ner_server.pool import wire
 from ner_server.pool.messages import (
     Answer,
     Batch,
-    Job,
     LoadFailed,
     ModelLoaded,
-    Outcome,
     Spawn,
     Spawned,
     WorkerReady,
@@ -44,7 +42,7 @@ class Worker:
         self.slot = slot
         self.pid = pid
         self._sock = sock
-        self._pending: dict[int, asyncio.Future[list[Outcome]]] = {}
+        self._pending: dict[int, asyncio.Future[Answer]] = {}
         self._batch_ids = itertools.count()
         self._writer: asyncio.StreamWriter | None = None
         self._retiring = False
@@ -60,15 +58,15 @@ class Worker:
         """Takes new batches: alive, and not being retired."""
         return not self._retiring and not self.gone.done()
 
-    async def run(self, jobs: list[Job]) -> list[Outcome]:
-        """The worker's outcome for each job; raises WorkerDied if it exits first."""
+    async def run(self, kinds: bytes, requests: list[bytes]) -> Answer:
+        """The worker's answer to these requests; raises WorkerDied if it exits first."""
         if self.gone.done() or self._writer is None:
             raise WorkerDied(f"worker {self.pid} is gone")
         batch_id = next(self._batch_ids)
-        answer: asyncio.Future[list[Outcome]] = asyncio.get_running_loop().create_future()
+        answer: asyncio.Future[Answer] = asyncio.get_running_loop().create_future()
         self._pending[batch_id] = answer
         try:
-            self._writer.write(wire.encode(Batch(batch_id, jobs)))
+            self._writer.write(wire.encode(Batch(batch_id, kinds, requests)))
             await self._writer.drain()
         except (ConnectionError, OSError) as error:
             self._pending.pop(batch_id, None)
@@ -93,7 +91,7 @@ class Worker:
             elif isinstance(message, Answer):
                 answer = self._pending.pop(message.batch_id)
                 if not answer.done():
-                    answer.set_result(message.outcomes)
+                    answer.set_result(message)
                 if self._retiring and not self._pending:
                     self.close()
         self.close()

@@ -1,6 +1,8 @@
 """Every message between the front process, the fork server and the workers, as a typed value.
 
-Encoded in one place (`wire`); each side matches on these types, never on tags.
+Encoded in one place (`wire`); each side matches on these types, never on tags. A batch and its
+answer hold their documents as columns of plain values (bytes, ints), not one object per
+document: pickling a small object per document costs more than everything else the front does.
 """
 
 from __future__ import annotations
@@ -12,9 +14,7 @@ from ner_server.model import ModelInfo
 
 __all__ = [
     "Answer",
-    "Answered",
     "Batch",
-    "Job",
     "JobKind",
     "LoadFailed",
     "ModelLoaded",
@@ -58,24 +58,12 @@ class JobKind(IntEnum):
     DOCUMENT = 1
 
 
-class Job(NamedTuple):
-    """One document's request, serialized as the caller sent it."""
-
-    kind: JobKind
-    payload: bytes
-
-
-# Front -> worker.
+# Front -> worker: documents' requests, serialized as callers sent them; kinds[i] is the JobKind
+# of requests[i].
 class Batch(NamedTuple):
     batch_id: int
-    jobs: list[Job]
-
-
-class Answered(NamedTuple):
-    """The serialized response message, and how many entities it holds (for the metrics)."""
-
-    payload: bytes
-    entities: int
+    kinds: bytes
+    requests: list[bytes]
 
 
 class Refused(NamedTuple):
@@ -87,10 +75,12 @@ class Refused(NamedTuple):
     description: str
 
 
-Outcome = Answered | Refused
+#: A job's outcome: its serialized response message, or why a CALL was refused.
+Outcome = bytes | Refused
 
 
-# Worker -> front: one outcome per job, in job order.
+# Worker -> front: one outcome per request, in order, and the entities the responses hold.
 class Answer(NamedTuple):
     batch_id: int
     outcomes: list[Outcome]
+    entities: int

@@ -13,7 +13,7 @@ import time
 
 from ner_server.answers import Answerer
 from ner_server.pool import wire
-from ner_server.pool.messages import Answer, Batch, WorkerReady
+from ner_server.pool.messages import Batch, WorkerReady
 
 WARM_UP_TEXT = "On Tuesday the Lisbon office of Example Corp hired 12 engineers for 3 million euros."
 
@@ -30,7 +30,7 @@ def run_worker(answerer: Answerer, sock: socket.socket, spin_seconds: float) -> 
         if batch is None:
             break
         assert isinstance(batch, Batch)
-        wire.send(sock, Answer(batch.batch_id, answerer.answer(batch.jobs)))
+        wire.send(sock, answerer.answer(batch))
 
 
 def _spin_until_readable(poller: select.poll, seconds: float) -> None:
