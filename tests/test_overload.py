@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import time
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import grpc
@@ -117,7 +118,7 @@ def test_full_queue_sheds_load_with_resource_exhausted(small_server) -> None:
     assert small_server.health() == health_pb2.HealthCheckResponse.SERVING
 
 
-def settled(count, quiet: float = 1.0, timeout: float = 60) -> int:
+def settled(count: Callable[[], int], quiet: float = 1.0, timeout: float = 60) -> int:
     """The value of `count()` once it has stopped changing for `quiet` seconds."""
     deadline = time.monotonic() + timeout
     value, since = count(), time.monotonic()
