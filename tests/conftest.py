@@ -1,4 +1,5 @@
-"""Shared fixtures: a real server process on a free port, channels to it, the in-process model."""
+"""Shared fixtures: a real server process on a free port, channels to it, the in-process model,
+and the shared corpus, found through `NER_CORPUS_DIR` (skipped without it, failing in CI)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NoReturn
 
 import grpc
 import pytest
@@ -15,25 +17,40 @@ from ner_client.proto import ner_pb2_grpc
 from tests.support import ServerProcess
 
 ROOT = Path(__file__).resolve().parent.parent
-CORPUS = ROOT.parent / "shared" / "corpus"
+
+
+def corpus_dir() -> Path:
+    """`NER_CORPUS_DIR` (a relative path is taken from the repository root), else ../shared/corpus."""
+    configured = os.environ.get("NER_CORPUS_DIR")
+    return ROOT / configured if configured else ROOT.parent / "shared" / "corpus"
+
+
+def require_corpus(name: str) -> Path:
+    """A file of the shared corpus; in CI a missing corpus fails the test, elsewhere it skips."""
+    path = corpus_dir() / name
+    if not path.is_file():
+        unavailable(f"the shared corpus is not at {path.parent} (set NER_CORPUS_DIR)")
+    return path
 
 
 def load_corpus(name: str) -> list[dict[str, str]]:
-    path = CORPUS / name
-    if not path.exists():
-        pytest.fail(f"the shared corpus is missing: {path}")
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    lines = require_corpus(name).read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines if line.strip()]
 
 
 def require_tool(name: str) -> str:
     """The tool's path; in CI a missing tool fails the test, elsewhere it skips."""
     path = shutil.which(name)
     if path is None:
-        message = f"{name} is not installed (make setup installs it into .tools)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
+        unavailable(f"{name} is not installed (make setup installs it into .tools)")
     return path
+
+
+def unavailable(reason: str) -> NoReturn:
+    """Something a test needs is missing: a failure in CI, where everything must be there, else a skip."""
+    if os.environ.get("CI"):
+        pytest.fail(reason)
+    pytest.skip(reason)
 
 
 @pytest.fixture(scope="session")
@@ -66,9 +83,11 @@ def nlp():
 
 @pytest.fixture(scope="session")
 def gum_documents() -> list[dict[str, str]]:
+    """The shared corpus's whole documents; only for fidelity over text written by others."""
     return load_corpus("gum_wiki.jsonl")
 
 
 @pytest.fixture(scope="session")
 def gum_paragraphs() -> list[dict[str, str]]:
+    """The shared corpus's paragraphs; only for fidelity over text written by others."""
     return load_corpus("gum_wiki_sentences.jsonl")

@@ -7,12 +7,13 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
-from tests.support import ServerProcess, child_pids
+from tests.support import ServerProcess, child_pids, wait_until
 
 NER_TAG = str(Path(sys.executable).parent / "ner-tag")
 
@@ -35,9 +36,46 @@ def start_tag(args: Sequence[str], stdin: bool = False) -> subprocess.Popen[str]
     )
 
 
+def jsonl(rows: Sequence[dict[str, Any]]) -> str:
+    return "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
+
+
 def write_jsonl(path: Path, rows: Sequence[dict[str, Any]]) -> Path:
-    path.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows), encoding="utf-8")
+    path.write_text(jsonl(rows), encoding="utf-8")
     return path
+
+
+def feed(command: subprocess.Popen[str], rows: Sequence[dict[str, Any]]) -> None:
+    """Write rows to the command's stdin and leave it open: the run cannot end until it is closed."""
+    assert command.stdin is not None
+    command.stdin.write(jsonl(rows))
+    command.stdin.flush()
+
+
+class PipeLines:
+    """The lines of a command's pipe (its notices on stderr), read by a thread as they come."""
+
+    def __init__(self, pipe: IO[str] | None) -> None:
+        assert pipe is not None
+        self.lines: list[str] = []
+        self._reader = threading.Thread(target=self._read, args=(pipe,), daemon=True)
+        self._reader.start()
+
+    def _read(self, pipe: IO[str]) -> None:
+        for line in pipe:
+            self.lines.append(line.rstrip("\n"))
+
+    def wait_for(self, needle: str, timeout: float = 60) -> str:
+        """The first line holding `needle`, once it has been written."""
+        wait_until(
+            lambda: any(needle in line for line in list(self.lines)), timeout, f"a line with {needle!r}"
+        )
+        return next(line for line in self.lines if needle in line)
+
+    def text(self) -> str:
+        """Everything, once the pipe has closed (the command has ended)."""
+        self._reader.join(30)
+        return "\n".join(self.lines)
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
@@ -45,8 +83,8 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
 
 
 def with_extra_fields(documents: Sequence[dict[str, str]]) -> list[dict[str, Any]]:
-    """The corpus rows with fields the output must pass through."""
-    return [{**document, "source": "gum", "position": index} for index, document in enumerate(documents)]
+    """The rows with fields the output must pass through."""
+    return [{**document, "source": "tests", "position": index} for index, document in enumerate(documents)]
 
 
 def expected_rows(nlp: Any, rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:

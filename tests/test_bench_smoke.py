@@ -8,23 +8,26 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.conftest import CORPUS, require_tool
+from tests import texts
+from tests.conftest import require_tool
+from tests.tag_support import write_jsonl
 
 
 def test_bench_quick_run_writes_results_and_plot(tmp_path: Path) -> None:
     require_tool("ghz")
     from bench.run import main
 
+    corpus = write_jsonl(tmp_path / "project_paragraphs.jsonl", texts.PARAGRAPHS)
     main(
         [
-            "--corpus", str(CORPUS / "gum_wiki_sentences.jsonl"), "--limit", "12", "--quick",
+            "--corpus", str(corpus), "--limit", "12", "--quick",
             "--parts", "ceiling,service", "--seconds", "0.5", "--concurrencies", "1,4",
             "--batch-sizes", "8", "--streams", "2", "--out", str(tmp_path),
         ]
     )  # fmt: skip
 
     results = json.loads((tmp_path / "results.json").read_text())
-    entry = results["corpora"]["gum_wiki_sentences"]
+    entry = results["corpora"]["project_paragraphs"]
     assert entry["corpus"]["docs"] == 12
     assert entry["ceiling"]["docs_per_s"] > 0
     assert entry["ceiling"]["docs_per_s"] == max(entry["ceiling"]["runs_docs_per_s"])  # before and after
@@ -39,4 +42,4 @@ def test_bench_quick_run_writes_results_and_plot(tmp_path: Path) -> None:
     assert entry["service"]["memory"]["pss_mib"] > 0
     assert results["service_start_seconds"]
     assert {check["verdict"] for check in results["targets"]} <= {"PASS", "MISS", "n/a"}
-    assert (tmp_path / "gum_wiki_sentences.png").read_bytes().startswith(b"\x89PNG")
+    assert (tmp_path / "project_paragraphs.png").read_bytes().startswith(b"\x89PNG")

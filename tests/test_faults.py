@@ -1,12 +1,16 @@
 """A worker killed mid-load: its calls fail UNAVAILABLE (never hang), it is replaced, health
-recovers, and the client's retry policy hides the failure."""
+recovers, and the client's retry policy hides the failure.
+
+The worker is stopped before the load starts and killed once a batch is seen waiting for it, so
+it always dies holding calls; the fork server is stopped meanwhile, so the replacement cannot be
+ready before health has been seen to say NOT_SERVING.
+"""
 
 from __future__ import annotations
 
 import os
 import signal
 import threading
-import time
 
 import grpc
 import pytest
@@ -14,7 +18,8 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from ner_client import NerClient
 from ner_client.proto import ner_pb2, ner_pb2_grpc
 
-from tests.support import SERVICE, ServerProcess
+from tests import texts
+from tests.support import SERVICE, ServerProcess, stopped, unread_bytes, wait_until
 
 SERVING = health_pb2.HealthCheckResponse.SERVING
 
@@ -52,50 +57,64 @@ def load(
 
 
 def run_load_and_kill_a_worker(
-    server: ServerProcess, texts: list[str], retrying: bool
-) -> tuple[list, list[int]]:  # type: ignore[type-arg]
+    server: ServerProcess, documents: list[str], retrying: bool
+) -> tuple[list[grpc.StatusCode], list[int]]:
     stop = threading.Event()
     codes: list[grpc.StatusCode] = []
     callers = [
-        threading.Thread(target=load, args=(server.address, texts[i::8], stop, codes, retrying))
+        threading.Thread(target=load, args=(server.address, documents[i::8], stop, codes, retrying))
         for i in range(8)
     ]
-    for caller in callers:
-        caller.start()
-    time.sleep(1.5)
     before = server.worker_pids()
-    os.kill(before[0], signal.SIGKILL)
+    victim = before[0]
+    statuses: list[int] = []
     with grpc.insecure_channel(server.address) as channel:
         watch = health_pb2_grpc.HealthStub(channel).Watch(
             health_pb2.HealthCheckRequest(service=SERVICE), timeout=60
         )
-        statuses = []
-        for response in watch:
-            statuses.append(response.status)
-            if len(statuses) > 1 and response.status == SERVING:
-                break
-    time.sleep(1)
-    stop.set()
-    for caller in callers:
-        caller.join(120)
-        assert not caller.is_alive(), "a call hung after its worker died"
+        statuses.append(next(watch).status)
+        try:
+            with stopped([victim]):
+                for caller in callers:
+                    caller.start()
+                wait_until(lambda: unread_bytes(victim) > 0, what="a batch handed to the stopped worker")
+                with stopped([server.fork_server_pid()]):
+                    os.kill(victim, signal.SIGKILL)
+                    statuses.append(next(watch).status)
+            for response in watch:
+                statuses.append(response.status)
+                if response.status == SERVING:
+                    break
+            # The other worker and then the new one keep answering.
+            wait_until(lambda: codes.count(grpc.StatusCode.OK) > 10, what="calls answered")
+        finally:
+            watch.cancel()
+            stop.set()
+            for caller in callers:
+                if caller.ident is not None:  # started
+                    caller.join(120)
+    assert not any(caller.is_alive() for caller in callers), "a call hung after its worker died"
     after = server.worker_pids()
     assert len(after) == 2 and before[0] not in after and before[1] in after
     return codes, statuses
 
 
-def test_killed_worker_fails_its_calls_unavailable_and_is_replaced(two_worker_server, gum_documents) -> None:
-    texts = [d["text"] for d in gum_documents[:40]]
-    codes, statuses = run_load_and_kill_a_worker(two_worker_server, texts, retrying=False)
+def test_killed_worker_fails_its_calls_unavailable_and_is_replaced(two_worker_server) -> None:
+    codes, statuses = run_load_and_kill_a_worker(two_worker_server, load_texts(), retrying=False)
     assert set(codes) == {grpc.StatusCode.OK, grpc.StatusCode.UNAVAILABLE}
-    assert health_pb2.HealthCheckResponse.NOT_SERVING in statuses and statuses[-1] == SERVING
+    assert statuses[:2] == [SERVING, health_pb2.HealthCheckResponse.NOT_SERVING]
+    assert statuses[-1] == SERVING
     with NerClient(two_worker_server.address) as client:
         assert [e.text for e in client.extract("Nairobi.")] == ["Nairobi"]
     assert any(entry.get("message") == "worker exited; replacing it" for entry in two_worker_server.log)
 
 
-def test_client_retry_policy_hides_a_killed_worker(two_worker_server, gum_documents) -> None:
-    texts = [d["text"] for d in gum_documents[:40]]
-    codes, _ = run_load_and_kill_a_worker(two_worker_server, texts, retrying=True)
+def test_client_retry_policy_hides_a_killed_worker(two_worker_server) -> None:
+    codes, _ = run_load_and_kill_a_worker(two_worker_server, load_texts(), retrying=True)
     assert set(codes) == {grpc.StatusCode.OK}
     assert len(codes) > 10
+
+
+def load_texts() -> list[str]:
+    """Forty texts, long and short, for eight callers."""
+    return [d["text"] for d in [*texts.DOCUMENTS, *texts.PARAGRAPHS][:40]]

@@ -26,6 +26,7 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from ner_client import NerClient
 
+from tests import texts
 from tests.conftest import ROOT
 from tests.reference import expected_rows, rows
 
@@ -145,15 +146,10 @@ def test_container_listens_on_port_from_env_and_reports_serving(container: Conta
     assert listening["workers"] == 2
 
 
-def test_container_answers_equal_in_process_spacy(
-    container: Container,
-    nlp: Any,
-    gum_paragraphs: list[dict[str, str]],
-    gum_documents: list[dict[str, str]],
-) -> None:
-    singles = [item["text"] for item in gum_paragraphs[:40]]
-    paragraphs = [item["text"] for item in gum_paragraphs]
-    documents = [item["text"] for item in gum_documents]
+def test_container_answers_equal_in_process_spacy(container: Container, nlp: Any) -> None:
+    singles = [item["text"] for item in texts.PARAGRAPHS[:40]]
+    paragraphs = [item["text"] for item in texts.rows(500)]
+    documents = [item["text"] for item in texts.DOCUMENTS]
     with NerClient(container.address) as client:
         assert [rows(client.extract(text)) for text in singles] == expected_rows(nlp, singles)
         batch = client.extract_batch(paragraphs[:500])

@@ -7,13 +7,15 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from ner_client import NerClient
 from ner_client.proto import ner_pb2, ner_pb2_grpc
 
-from tests.support import SERVICE, ServerProcess
+from tests import texts
+from tests.support import SERVICE, ServerProcess, stopped, unread_bytes, wait_until
 
 SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
@@ -41,18 +43,26 @@ def test_health_is_not_serving_until_workers_are_ready_then_serving() -> None:
         assert server.stop() == 0
 
 
-def test_sigterm_answers_in_flight_work_ends_streams_unavailable_and_exits_zero(gum_paragraphs) -> None:
+def test_sigterm_answers_in_flight_work_ends_streams_unavailable_and_exits_zero() -> None:
     server = ServerProcess(["--workers", "1"])
     server.wait_serving()
-    documents = [ner_pb2.Document(id=f"{i}", text=d["text"]) for i, d in enumerate(gum_paragraphs * 2)]
+    [worker] = server.worker_pids()
+    documents = [ner_pb2.Document(id=row["id"], text=row["text"]) for row in texts.rows(200)]
+    first_part = 60
+    rest = threading.Event()
     streamed: list[str] = []
     stream_errors: list[grpc.StatusCode] = []
     batch_results: list[object] = []
 
+    def requests() -> Iterator[ner_pb2.StreamExtractEntitiesRequest]:
+        for index, document in enumerate(documents):
+            if index == first_part:
+                rest.wait()  # the rest only after SIGTERM: the stream cannot have finished first
+            yield ner_pb2.StreamExtractEntitiesRequest(document=document)
+
     def stream_everything() -> None:
-        requests = (ner_pb2.StreamExtractEntitiesRequest(document=d) for d in documents)
         try:
-            for response in stub.StreamExtractEntities(requests, timeout=60):
+            for response in stub.StreamExtractEntities(requests(), timeout=60):
                 streamed.append(response.result.id)
         except grpc.RpcError as error:
             stream_errors.append(error.code())
@@ -61,34 +71,38 @@ def test_sigterm_answers_in_flight_work_ends_streams_unavailable_and_exits_zero(
         request = ner_pb2.BatchExtractEntitiesRequest(documents=documents[:100])
         batch_results.extend(stub.BatchExtractEntities(request, timeout=60).results)
 
-    with grpc.insecure_channel(server.address) as channel:
-        stub = ner_pb2_grpc.NerServiceStub(channel)
-        watch = health_pb2_grpc.HealthStub(channel).Watch(
-            health_pb2.HealthCheckRequest(service=SERVICE), timeout=30
-        )
-        assert next(watch).status == SERVING
-        streaming = threading.Thread(target=stream_everything)
-        streaming.start()
-        while len(streamed) < 50:
-            time.sleep(0.01)
-        batching = threading.Thread(target=one_batch)
-        batching.start()
-        time.sleep(0.2)
-        started = time.monotonic()
-        server.process.send_signal(signal.SIGTERM)
-        assert next(watch).status == NOT_SERVING
-        code = server.process.wait(10)
-        elapsed = time.monotonic() - started
-        streaming.join(10)
-        batching.join(10)
-    server.stop()
+    try:
+        with grpc.insecure_channel(server.address) as channel:
+            stub = ner_pb2_grpc.NerServiceStub(channel)
+            watch = health_pb2_grpc.HealthStub(channel).Watch(
+                health_pb2.HealthCheckRequest(service=SERVICE), timeout=30
+            )
+            assert next(watch).status == SERVING
+            streaming = threading.Thread(target=stream_everything)
+            streaming.start()
+            wait_until(lambda: len(streamed) == first_part, what="the first part of the stream answered")
+            batching = threading.Thread(target=one_batch)
+            with stopped([worker]):
+                # The batch is in flight for certain once a part of it waits for the stopped worker.
+                batching.start()
+                wait_until(lambda: unread_bytes(worker) > 0, what="the batch handed to the stopped worker")
+                started = time.monotonic()
+                server.process.send_signal(signal.SIGTERM)
+                assert next(watch).status == NOT_SERVING
+                watch.cancel()  # an open watch would hold the server for the whole grace period
+            code = server.process.wait(10)
+            elapsed = time.monotonic() - started
+            streaming.join(10)
+            batching.join(10)
+    finally:
+        rest.set()
+        server.stop()
     assert code == 0 and elapsed < 10
     # The batch in flight was answered whole; the stream answered what it had read, in order,
     # then ended UNAVAILABLE so the caller resends the rest.
     assert len(batch_results) == 100
     assert stream_errors == [grpc.StatusCode.UNAVAILABLE]
-    assert 50 <= len(streamed) < len(documents)
-    assert streamed == [d.id for d in documents[: len(streamed)]]
+    assert streamed == [d.id for d in documents[:first_part]]
     assert any(entry.get("message") == "stopped" for entry in server.log)
 
 

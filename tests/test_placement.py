@@ -7,6 +7,7 @@ import os
 import pytest
 from ner_client.proto import ner_pb2
 
+from tests import texts
 from tests.support import ServerProcess
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -37,10 +38,10 @@ def test_pinning_can_be_turned_off() -> None:
         process.stop()
 
 
-def test_one_caller_at_a_time_is_served_by_one_worker(server: ServerProcess, stub, gum_paragraphs) -> None:
+def test_one_caller_at_a_time_is_served_by_one_worker(server: ServerProcess, stub) -> None:
     workers = server.worker_pids()
     before = [cpu_seconds(pid) for pid in workers]
-    for document in gum_paragraphs[:60]:
+    for document in [*texts.PARAGRAPHS, *texts.DOCUMENTS, *texts.DOCUMENTS]:
         stub.ExtractEntities(ner_pb2.ExtractEntitiesRequest(text=document["text"]), timeout=30)
     used = sorted(cpu_seconds(pid) - start for pid, start in zip(workers, before, strict=True))
     idle_worker, busy_worker = used

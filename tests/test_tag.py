@@ -1,9 +1,15 @@
-"""`ner-tag`, the bulk-tagging command, run for real against real server processes."""
+"""`ner-tag`, the bulk-tagging command, run for real against real server processes.
+
+A run that must be cut part way (a server killed, a deadline, the command killed) is kept from
+ending first by deterministic means: its input comes through a stdin held open, or the server's
+workers are stopped, never by hoping the machine is slow enough.
+"""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 from pathlib import Path
@@ -11,10 +17,14 @@ from typing import Any
 
 import pytest
 
-from tests.support import ServerProcess
+from tests import texts
+from tests.support import ServerProcess, stopped, unread_bytes, wait_until
 from tests.tag_support import (
+    PipeLines,
     count_lines,
     expected_rows,
+    feed,
+    jsonl,
     kill_server_tree,
     read_jsonl,
     run_tag,
@@ -24,13 +34,15 @@ from tests.tag_support import (
     write_jsonl,
 )
 
-#: Documents used where the whole corpus is not needed (the restart and resume runs).
-SLICE = 700
+#: Documents of the full run: the project paragraphs over and over, each under an id of its own.
+ROWS = 20 * len(texts.PARAGRAPHS)
+#: Documents used where the whole input is not needed (the restart and resume runs).
+SLICE = 400
 
 
 @pytest.fixture(scope="module")
-def corpus_rows(gum_paragraphs: list[dict[str, str]]) -> list[dict[str, Any]]:
-    return with_extra_fields(gum_paragraphs)
+def corpus_rows() -> list[dict[str, Any]]:
+    return with_extra_fields(texts.rows(ROWS))
 
 
 @pytest.fixture(scope="module")
@@ -55,67 +67,68 @@ def test_round_trip_equals_in_process_spacy_in_input_order_with_fields_passed_th
     done = run_tag([str(corpus_file), "--target", server.address, "--output", str(output)])
     assert done.returncode == 0, done.stderr
     rows = read_jsonl(output)
-    assert len(rows) == len(expected) == 1395
+    assert len(rows) == len(expected) == ROWS
     assert [row["id"] for row in rows] == [row["id"] for row in expected]
     assert rows == expected
-    assert all(row["source"] == "gum" and "text" not in row for row in rows)
-    assert "1395 documents" in done.stderr and "0 errors" in done.stderr
+    assert all(row["source"] == "tests" and "text" not in row for row in rows)
+    assert f"{ROWS} documents" in done.stderr and "0 errors" in done.stderr
     assert not (tmp_path / "tagged.jsonl.errors.jsonl").exists()
 
 
 def test_server_killed_and_restarted_on_same_port_mid_run_tags_every_document_exactly_once(
-    slice_file: Path, expected: list[dict[str, Any]], tmp_path: Path
+    corpus_rows: list[dict[str, Any]], expected: list[dict[str, Any]], tmp_path: Path
 ) -> None:
     first = ServerProcess(["--workers", "1"])
     first.wait_serving()
     port = first.port
     output = tmp_path / "tagged.jsonl"
     command = start_tag(
-        [str(slice_file), "--target", first.address, "--output", str(output), "--window", "8"]
+        ["-", "--target", first.address, "--output", str(output), "--window", "8"], stdin=True
     )
     second = None
     try:
+        # The second half of the input is written after the restart, so the run is still going
+        # when the server dies.
+        feed(command, corpus_rows[: SLICE // 2])
         written_before_kill = wait_for_lines(output, 60, command)
         kill_server_tree(first)
         second = ServerProcess(["--port", str(port), "--workers", "1"])
         assert second.port == port
-        _, stderr = command.communicate(timeout=120)
+        _, stderr = command.communicate(jsonl(corpus_rows[SLICE // 2 : SLICE]), timeout=120)
     finally:
         if command.poll() is None:
             command.kill()
         if second is not None:
             second.stop()
     assert command.returncode == 0, stderr
-    assert written_before_kill < SLICE
+    assert written_before_kill >= 60
     assert "broke" in stderr and "reconnects" in stderr
     assert read_jsonl(output) == expected[:SLICE]
 
 
 def test_resume_after_the_command_is_killed_mid_run_tags_every_document_exactly_once(
-    server: ServerProcess, slice_file: Path, expected: list[dict[str, Any]], tmp_path: Path
+    server: ServerProcess,
+    slice_file: Path,
+    corpus_rows: list[dict[str, Any]],
+    expected: list[dict[str, Any]],
+    tmp_path: Path,
 ) -> None:
     output = tmp_path / "tagged.jsonl"
-    args = [
-        str(slice_file),
-        "--target",
-        server.address,
-        "--output",
-        str(output),
-        "--streams",
-        "1",
-        "--window",
-        "4",
-    ]
-    command = start_tag(args)
-    wait_for_lines(output, 100, command)
-    command.send_signal(signal.SIGKILL)
-    command.communicate(timeout=30)
+    options = ["--target", server.address, "--output", str(output), "--streams", "1", "--window", "4"]
+    # The first run reads a part of the input from a stdin left open, so it is mid-run when killed.
+    command = start_tag(["-", *options], stdin=True)
+    try:
+        feed(command, corpus_rows[: SLICE // 2])
+        wait_for_lines(output, 100, command)
+    finally:
+        command.send_signal(signal.SIGKILL)
+        command.communicate(timeout=30)
     written = count_lines(output)
-    assert written < SLICE
+    assert 100 <= written <= SLICE // 2
     with output.open("a", encoding="utf-8") as handle:
-        handle.write('{"id": "GUM_torn", "entit')  # a write cut short by the kill
+        handle.write('{"id": "p01-torn", "entit')  # a write cut short by the kill
 
-    resumed = run_tag([*args, "--resume"])
+    resumed = run_tag([str(slice_file), *options, "--resume"])
 
     assert resumed.returncode == 0, resumed.stderr
     assert f"{written} skipped" in resumed.stderr
@@ -210,11 +223,40 @@ def test_stream_deadline_cuts_are_reconnected_and_every_document_is_tagged_once(
     server: ServerProcess, slice_file: Path, expected: list[dict[str, Any]], tmp_path: Path
 ) -> None:
     output = tmp_path / "tagged.jsonl"
-    done = run_tag(
-        [str(slice_file), "-t", server.address, "-o", str(output), "--stream-timeout", "1.5", "--window", "8"]
-    )
-    assert done.returncode == 0, done.stderr
-    assert "DEADLINE_EXCEEDED" in done.stderr
+    args = [
+        str(slice_file),
+        "-t",
+        server.address,
+        "-o",
+        str(output),
+        "--stream-timeout",
+        "1.5",
+        "--window",
+        "8",
+    ]
+    with stopped(server.worker_pids()):
+        # Nothing is answered while the workers are stopped, so the first call of each stream is
+        # certain to reach its deadline with documents in flight; they run again once it is seen.
+        command = start_tag(args)
+        notices = PipeLines(command.stderr)
+        try:
+            cut = notices.wait_for("DEADLINE_EXCEEDED")
+        except TimeoutError:
+            command.kill()
+            raise
+    try:
+        code = command.wait(120)
+    finally:
+        if command.poll() is None:
+            command.kill()
+            command.wait()
+        stderr = notices.text()
+        for pipe in (command.stdout, command.stderr):
+            if pipe is not None:
+                pipe.close()
+    assert code == 0, stderr
+    resend = re.search(r"reconnecting, (\d+) documents to resend", cut)
+    assert resend and int(resend[1]) > 0, cut
     assert read_jsonl(output) == expected[:SLICE]
 
 
@@ -249,12 +291,18 @@ def test_documents_of_a_killed_worker_are_sent_again_and_tagged_once(
     try:
         server.wait_serving()
         output = tmp_path / "tagged.jsonl"
-        command = start_tag([str(slice_file), "-t", server.address, "-o", str(output), "--streams", "1"])
-        wait_for_lines(output, 40, command)
         [worker] = server.worker_pids()
-        os.kill(worker, signal.SIGKILL)
+        command = None
+        with stopped([worker]):
+            command = start_tag([str(slice_file), "-t", server.address, "-o", str(output), "--streams", "1"])
+            # The worker dies holding a batch of the stream's documents, handed to it while stopped.
+            wait_until(lambda: unread_bytes(worker) > 0, what="a batch handed to the stopped worker")
+            os.kill(worker, signal.SIGKILL)
         _, stderr = command.communicate(timeout=120)
     finally:
+        if command is not None and command.poll() is None:
+            command.kill()
+            command.communicate()
         server.stop()
     assert command.returncode == 0, stderr
     assert " retried" in stderr  # the killed worker's documents were answered UNAVAILABLE and resent

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 
+from tests import texts
 from tests.conftest import ROOT, require_tool
 
 SERVICE = "ner.v1.NerService"
@@ -45,8 +46,8 @@ def test_grpcurl_unary_call_returns_entities(server) -> None:
         assert text[entity.get("start_char", 0) : entity["end_char"]] == entity["text"]
 
 
-def test_grpcurl_streams_documents_from_stdin_in_order(server, gum_paragraphs) -> None:
-    documents = gum_paragraphs[:25]
+def test_grpcurl_streams_documents_from_stdin_in_order(server) -> None:
+    documents = texts.PARAGRAPHS[:25]
     stdin = "\n".join(json.dumps({"document": {"id": d["id"], "text": d["text"]}}) for d in documents)
     output = grpcurl(server, "-d", "@", f"{SERVICE}/StreamExtractEntities", stdin=stdin)
     decoder = json.JSONDecoder()
@@ -68,9 +69,9 @@ def ghz(*args: str) -> dict:  # type: ignore[type-arg]
     return json.loads(completed.stdout)  # type: ignore[no-any-return]
 
 
-def test_ghz_unary_run_has_no_errors(server, gum_paragraphs, tmp_path) -> None:
+def test_ghz_unary_run_has_no_errors(server, tmp_path) -> None:
     data = tmp_path / "requests.json"
-    data.write_text(json.dumps([{"text": d["text"]} for d in gum_paragraphs[:100]]))
+    data.write_text(json.dumps([{"text": d["text"]} for d in [*texts.PARAGRAPHS, *texts.DOCUMENTS]]))
     report = ghz(
         "--proto", str(ROOT / "protos/ner/v1/ner.proto"), "--import-paths", str(ROOT / "protos"),
         "--call", f"{SERVICE}.ExtractEntities", "--data-file", str(data),
@@ -81,10 +82,10 @@ def test_ghz_unary_run_has_no_errors(server, gum_paragraphs, tmp_path) -> None:
     assert not report.get("errorDistribution")
 
 
-def test_ghz_streaming_run_through_reflection_has_no_errors(server, gum_paragraphs, tmp_path) -> None:
+def test_ghz_streaming_run_through_reflection_has_no_errors(server, tmp_path) -> None:
     data = tmp_path / "stream.json"
     data.write_text(
-        json.dumps([{"document": {"id": d["id"], "text": d["text"]}} for d in gum_paragraphs[:20]])
+        json.dumps([{"document": {"id": d["id"], "text": d["text"]}} for d in texts.PARAGRAPHS[:20]])
     )
     report = ghz(
         "--call", f"{SERVICE}.StreamExtractEntities", "--data-file", str(data),
