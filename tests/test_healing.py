@@ -13,9 +13,10 @@ import grpc
 from grpc_health.v1 import health_pb2
 from ner_client.proto import ner_pb2, ner_pb2_grpc
 
-from tests.support import ServerProcess, child_pids
+from tests.support import ServerProcess, child_pids, stopped, wait_until
 
 SERVING = health_pb2.HealthCheckResponse.SERVING
+NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
 TEXTS = [f"Invoice {n} was sent from Montevideo to Asunción by Clara Ibáñez." for n in range(16)]
 
 
@@ -94,5 +95,20 @@ def test_fork_server_then_worker_killed_under_load_every_slot_is_filled_again() 
         messages = [entry.get("message") for entry in server.log]
         assert "fork server ready" in messages and "worker exited; replacing it" in messages
         assert "orphaned worker retired" in messages
+    finally:
+        assert server.stop() == 0
+
+
+def test_health_is_not_serving_only_while_no_worker_can_take_work() -> None:
+    server = ServerProcess(["--workers", "1"])
+    try:
+        server.wait_serving()
+        [worker] = server.worker_pids()
+        with stopped([server.fork_server_pid()]):  # no replacement can start meanwhile
+            os.kill(worker, signal.SIGKILL)
+            wait_until(lambda: server.health() == NOT_SERVING, what="NOT_SERVING with no worker")
+        wait_until(lambda: server.health() == SERVING, what="SERVING with the replacement")
+        [replacement] = server.worker_pids()
+        assert replacement != worker
     finally:
         assert server.stop() == 0
