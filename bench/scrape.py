@@ -2,8 +2,7 @@
 
 `snapshot(port)` fetches `http://127.0.0.1:PORT/metrics` and keeps every histogram;
 `distribution(before, after, name)` is the run's share of one of them: documents (or characters)
-per batch, counted per bucket, with the mean. Parsed with prometheus_client when it is installed
-(the `bench` extra), else with the few lines below, enough for the text format's histograms.
+per batch, counted per bucket, with the mean. Parsed with prometheus_client (a server dependency).
 """
 
 from __future__ import annotations
@@ -13,6 +12,8 @@ import urllib.request
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
+
+from prometheus_client.parser import text_string_to_metric_families
 
 BATCH_DOCUMENTS = "ner_batch_documents"
 BATCH_BYTES = "ner_batch_bytes"
@@ -85,10 +86,6 @@ Samples = list[tuple[str, dict[str, str], float]]
 
 
 def _families(text: str) -> list[tuple[str, str, Samples]]:
-    try:
-        from prometheus_client.parser import text_string_to_metric_families
-    except ImportError:
-        return _parse(text)
     return [
         (
             family.name,
@@ -97,37 +94,3 @@ def _families(text: str) -> list[tuple[str, str, Samples]]:
         )
         for family in text_string_to_metric_families(text)
     ]
-
-
-def _parse(text: str) -> list[tuple[str, str, Samples]]:
-    """The text format's `# TYPE` lines and samples; label values may not contain `,` or `}`."""
-    kinds: dict[str, str] = {}
-    samples: dict[str, Samples] = defaultdict(list)
-    for line in text.splitlines():
-        if line.startswith("# TYPE "):
-            _, _, name, kind = line.split(maxsplit=3)
-            kinds[name] = kind.strip()
-            continue
-        if not line.strip() or line.startswith("#"):
-            continue
-        head, _, rest = line.rpartition("}") if "}" in line else ("", "", line)
-        if head:
-            sample_name, _, label_text = head.partition("{")
-            value = rest.split()[0]
-        else:
-            sample_name, value = rest.split()[:2]
-            label_text = ""
-        labels = {}
-        for pair in filter(None, (part.strip() for part in label_text.split(","))):
-            key, _, quoted = pair.partition("=")
-            labels[key.strip()] = quoted.strip().strip('"')
-        samples[_family(sample_name, kinds)].append((sample_name, labels, float(value)))
-    return [(name, kinds.get(name, "unknown"), samples[name]) for name in samples]
-
-
-def _family(sample_name: str, kinds: dict[str, str]) -> str:
-    for suffix in ("_bucket", "_sum", "_count", "_created"):
-        base = sample_name.removesuffix(suffix)
-        if base != sample_name and base in kinds:
-            return base
-    return sample_name

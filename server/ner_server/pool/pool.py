@@ -44,6 +44,7 @@ class WorkerPool:
         self._fork_server: ForkServer | None = None
         self._stopping = False
         self._ready = False
+        self._filled_once = False
         self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> ModelInfo:
@@ -163,8 +164,11 @@ class WorkerPool:
         task.add_done_callback(self._tasks.remove)
 
     async def _update_readiness(self) -> None:
-        """SERVING while any worker can take work: a service that answers must not be restarted."""
-        ready = self.ready_workers() > 0
+        """SERVING once every slot has had a worker ready, then while any worker can take work:
+        a service that answers must not be restarted."""
+        usable = self.ready_workers()
+        self._filled_once = self._filled_once or usable == self.size
+        ready = usable > 0 and self._filled_once
         if ready != self._ready:
             self._ready = ready
             await self._on_readiness(ready)
