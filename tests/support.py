@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import grpc
@@ -97,6 +98,14 @@ class ServerProcess:
             self.log.append(entry)
             if entry.get("message") == "listening":
                 self._listening.set()
+
+
+def recorded_facts(report: Path) -> Iterator[dict[str, Any]]:
+    """For a fixture: a dict the tests fill with what they measured, written to `report` as JSON."""
+    measured: dict[str, Any] = {}
+    yield measured
+    report.parent.mkdir(exist_ok=True)
+    report.write_text(json.dumps(measured, indent=2) + "\n")
 
 
 def child_pids(pid: int) -> list[int]:

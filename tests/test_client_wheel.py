@@ -25,7 +25,7 @@ import pytest
 from ner_client import NerClient
 
 from tests.conftest import ROOT
-from tests.support import ServerProcess
+from tests.support import ServerProcess, recorded_facts
 
 CACHE = ROOT / "build" / "client-wheels"
 REPORT = ROOT / "build" / "client-wheel.json"
@@ -83,10 +83,7 @@ def pip(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture(scope="module")
 def facts() -> Iterator[dict[str, Any]]:
-    measured: dict[str, Any] = {}
-    yield measured
-    REPORT.parent.mkdir(exist_ok=True)
-    REPORT.write_text(json.dumps(measured, indent=2) + "\n")
+    yield from recorded_facts(REPORT)
 
 
 @pytest.fixture(scope="module")

@@ -29,6 +29,7 @@ from ner_client import NerClient
 from tests import texts
 from tests.conftest import ROOT
 from tests.reference import expected_rows, rows
+from tests.support import recorded_facts
 
 IMAGE = "localhost/ner-grpc:image-test"
 PODMAN = ROOT / "scripts" / "image" / "podman.sh"
@@ -100,10 +101,7 @@ class Container:
 @pytest.fixture(scope="module")
 def facts() -> Iterator[dict[str, Any]]:
     """What the tests measured, written to build/image-test.json at the end."""
-    measured: dict[str, Any] = {}
-    yield measured
-    REPORT.parent.mkdir(exist_ok=True)
-    REPORT.write_text(json.dumps(measured, indent=2) + "\n")
+    yield from recorded_facts(REPORT)
 
 
 @pytest.fixture(scope="module")
