@@ -133,8 +133,16 @@ async def serve(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    running = await start_server(settings)
-    await stop.wait()
+    starting = asyncio.create_task(start_server(settings))
+    stopping = asyncio.create_task(stop.wait())
+    await asyncio.wait([starting, stopping], return_when=asyncio.FIRST_COMPLETED)
+    if not starting.done():
+        log.info("shutting down before the workers were ready")
+        starting.cancel()
+        await asyncio.gather(starting, return_exceptions=True)
+        return
+    running = starting.result()
+    await stopping
     log.info("shutting down", extra={"grace_seconds": settings.grace_seconds})
     await running.stop(settings.grace_seconds)
     log.info("stopped")

@@ -136,7 +136,13 @@ class ForkServer:
         )
         server_end.close()
         fork_server = cls(process, front_end)
-        first = await asyncio.to_thread(wire.receive, front_end)
+        try:
+            first = await asyncio.to_thread(wire.receive, front_end)
+        except asyncio.CancelledError:
+            process.kill()  # ends the read above too
+            await asyncio.wait([fork_server.exited])
+            fork_server.stop()
+            raise
         if not isinstance(first, ModelLoaded):
             fork_server.stop()
             await fork_server.exited
