@@ -52,7 +52,7 @@ def pool_arguments(settings: Settings) -> list[str]:
     return [
         *("--model", settings.model, "--pipeline", settings.pipeline),
         *("--max-text-chars", str(settings.max_text_chars), "--log-level", settings.log_level),
-        *("--spin-seconds", str(settings.worker_spin_seconds)),
+        *("--spin-seconds", str(settings.worker_spin_seconds), "--nice", str(settings.worker_nice)),
     ]
 
 

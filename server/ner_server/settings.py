@@ -47,6 +47,11 @@ class Settings:
         0.002,
         "seconds an idle worker polls for its next batch before it sleeps, keeping its caches (0: never)",
     )
+    worker_nice: int = _setting(
+        10,
+        "niceness of the workers: the front process, which feeds them, goes first when they "
+        "share a core, so its calls never queue behind the model (0: same as the front)",
+    )
     batches_in_flight_per_worker: int = _setting(1, "batches sent ahead to each worker")
     max_queued_documents: int = _setting(2_048, "queued documents before new calls get RESOURCE_EXHAUSTED")
     max_queued_bytes: int = _setting(

@@ -37,6 +37,7 @@ def main() -> None:
     parser.add_argument("--max-text-chars", type=int, required=True)
     parser.add_argument("--log-level", default="INFO")
     parser.add_argument("--spin-seconds", type=float, default=0.0)
+    parser.add_argument("--nice", type=int, default=0)
     args = parser.parse_args()
     configure_logging(args.log_level)
     # The front process decides when everything stops; a Ctrl-C sent to the whole process group
@@ -67,14 +68,17 @@ def main() -> None:
         if pid == 0:
             control.close()
             front_end.close()
-            _run_child(answerer, worker_end, cpu=request.cpu, spin_seconds=args.spin_seconds)
+            _run_child(answerer, worker_end, request.cpu, args.spin_seconds, args.nice)
         worker_end.close()
         wire.send_with_fd(control, Spawned(pid), front_end.fileno())
         front_end.close()
 
 
-def _run_child(answerer: Answerer, sock: socket.socket, cpu: int | None, spin_seconds: float) -> None:
+def _run_child(
+    answerer: Answerer, sock: socket.socket, cpu: int | None, spin_seconds: float, nice: int
+) -> None:
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    os.nice(nice)
     if cpu is not None:
         _pin(cpu)
     status = 0
