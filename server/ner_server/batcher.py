@@ -5,10 +5,12 @@ A lone caller is never delayed: while another worker is idle, or the queue alrea
 as the worker's last batch, the batch goes at once. Only when every other worker is busy does a
 worker that just answered a batch wait a little (at most a quarter of that batch's compute time,
 and `max_gather_seconds`) for its callers' next requests, so batches stay whole under load
-instead of fragmenting into batches of one. Work that arrives while several workers are idle goes
-to the idle worker of the lowest slot, so light traffic keeps one worker's caches warm. The queue
-is bounded (load shedding), jobs whose deadline passed are dropped before inference, and
-cancelled callers' jobs are skipped.
+instead of fragmenting into batches of one. (Gathering while other workers are idle was tried:
+one stream of one-word texts fell from 4,300 to 2,400 documents/s, since a stream whose window is
+full sends nothing more until it is answered.) Work that arrives while
+several workers are idle goes to the idle worker of the lowest slot, so light traffic keeps one
+worker's caches warm. The queue is bounded (load shedding), jobs whose deadline passed are
+dropped before inference, and cancelled callers' jobs are skipped.
 """
 
 from __future__ import annotations
@@ -191,11 +193,11 @@ class Batcher:
                 self._waking = False
 
     async def _gather(self, target: int, seconds: float) -> None:
-        """Wait up to `seconds` for the queue to hold `target` jobs (while no other lane is idle)."""
+        """Wait up to `seconds` for the queue to hold `target` jobs; meanwhile no other lane is woken."""
         deadline = time.monotonic() + seconds
         self._arrived = arrived = asyncio.Event()
         try:
-            while len(self._queue) < target and not self._idle:
+            while len(self._queue) < target:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     return
@@ -216,9 +218,15 @@ class Batcher:
             if not self._queue:
                 await self._wait_for_work(slot)
                 continue
-            target = min(last_size, limits.max_documents)
-            if len(self._queue) < target and not self._idle and limits.max_gather_seconds > 0:
-                await self._gather(target, min(limits.max_gather_seconds, last_seconds / 4))
+            window = min(limits.max_gather_seconds, last_seconds / 4)
+            # While every other worker is busy: the next requests of this worker's last callers.
+            target = 0 if self._idle else min(limits.max_documents, last_size)
+            if len(self._queue) < target:
+                self._waking = True
+                try:
+                    await self._gather(target, window)
+                finally:
+                    self._waking = False
             now = asyncio.get_running_loop().time()
             share = -(-len(self._queue) // (len(self._idle) + 1))
             batch: list[_Waiting] = []
