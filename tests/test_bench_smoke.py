@@ -18,10 +18,12 @@ def test_bench_quick_run_writes_results_and_plot(tmp_path: Path) -> None:
     from bench.run import main
 
     corpus = write_jsonl(tmp_path / "project_paragraphs.jsonl", texts.PARAGRAPHS)
+    # Two seconds a run, not less: ghz starts its --duration clock before it dials, and on a busy
+    # machine a shorter run can end before its workers start (ghz then panics: "send on closed channel").
     main(
         [
             "--corpus", str(corpus), "--limit", "12", "--quick",
-            "--parts", "ceiling,service", "--seconds", "0.5", "--concurrencies", "1,4",
+            "--parts", "ceiling,service", "--seconds", "2", "--concurrencies", "1,4",
             "--batch-sizes", "8", "--streams", "2", "--out", str(tmp_path),
         ]
     )  # fmt: skip

@@ -90,7 +90,7 @@ def test_server_killed_and_restarted_on_same_port_mid_run_tags_every_document_ex
         # The second half of the input is written after the restart, so the run is still going
         # when the server dies.
         feed(command, corpus_rows[: SLICE // 2])
-        written_before_kill = wait_for_lines(output, 60, command)
+        wait_for_lines(output, 60, command)
         kill_server_tree(first)
         second = ServerProcess(["--port", str(port), "--workers", "1"])
         assert second.port == port
@@ -101,7 +101,6 @@ def test_server_killed_and_restarted_on_same_port_mid_run_tags_every_document_ex
         if second is not None:
             second.stop()
     assert command.returncode == 0, stderr
-    assert written_before_kill >= 60
     assert "broke" in stderr and "reconnects" in stderr
     assert read_jsonl(output) == expected[:SLICE]
 
