@@ -166,6 +166,8 @@ class WorkerPool:
     async def _update_readiness(self) -> None:
         """SERVING once every slot has had a worker ready, then while any worker can take work:
         a service that answers must not be restarted."""
+        if self._stopping:
+            return  # the server says NOT_SERVING itself from SIGTERM on
         usable = self.ready_workers()
         self._filled_once = self._filled_once or usable == self.size
         ready = usable > 0 and self._filled_once
