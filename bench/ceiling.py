@@ -20,6 +20,8 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from ner_server.model import ONE_BLAS_THREAD, load_pipeline
+
 from bench import corpus as corpora
 from bench.memory import tree_memory
 
@@ -31,10 +33,11 @@ def measure(
     batch_sizes: Sequence[int],
     pipeline: str,
     limit: int | None,
+    matmul: str,
 ) -> dict[str, Any]:
     """Run the ceiling in a fresh interpreter and return its JSON result."""
     command = [sys.executable, "-m", "bench.ceiling", "--corpus", corpus_path, "--processes", str(processes)]
-    command += ["--seconds", str(seconds), "--pipeline", pipeline]
+    command += ["--seconds", str(seconds), "--pipeline", pipeline, "--matmul", matmul]
     command += ["--batch-sizes", ",".join(str(size) for size in batch_sizes)]
     if limit is not None:
         command += ["--limit", str(limit)]
@@ -112,14 +115,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--batch-sizes", default="8,32,128")
     parser.add_argument("--pipeline", default="ner")
     parser.add_argument("--model", default="en_core_web_md")
+    parser.add_argument("--matmul", default="numpy", help="as ner-server's --matmul")
     parser.add_argument("--limit", type=int)
     args = parser.parse_args(argv)
 
-    from ner_server.model import load_pipeline
-
+    # Before numpy is first imported (by spaCy), which is when its BLAS reads this.
+    os.environ.update(ONE_BLAS_THREAD)
     corpus = corpora.load(args.corpus, args.limit)
     began = time.perf_counter()
-    nlp = load_pipeline(args.model, args.pipeline)
+    nlp = load_pipeline(args.model, args.pipeline, matmul=args.matmul)
     load_seconds = time.perf_counter() - began
     with nlp.memory_zone():
         list(nlp.pipe(corpus.texts[:8]))
@@ -130,6 +134,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     best = max(runs, key=lambda run: run["docs_per_s"])
     result = {
         "pipeline": args.pipeline,
+        "matmul": args.matmul,
         "processes": args.processes,
         "load_seconds": load_seconds,
         "best_batch_size": best["batch_size"],

@@ -77,6 +77,14 @@ def _corpus(name: str, entry: dict[str, Any]) -> str:
                 ceiling,
             )
         )
+    if "ceiling_stock" in entry:
+        stock = entry["ceiling_stock"]
+        rows.append(
+            _row(
+                f"spaCy as it comes (blis), {stock['processes']} processes, batch {stock['best_batch_size']}",
+                stock,
+            )
+        )
     for run in entry.get("baseline", {}).get("runs", []):
         rows.append(_row(f"FastAPI baseline c={run['concurrency']}", run))
     for run in entry.get("service", {}).get("unary", []):

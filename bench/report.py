@@ -22,6 +22,9 @@ def corpus_table(name: str, corpus: dict[str, Any], workers: int) -> str:
         if "runs_docs_per_s" in ceiling:
             label += " (faster of " + "/".join(f"{run:.0f}" for run in ceiling["runs_docs_per_s"]) + ")"
         lines.append(_row(label, ceiling))
+    stock = corpus.get("ceiling_stock")
+    if stock:
+        lines.append(_row(f"spaCy as it comes (blis), batch {stock['best_batch_size']}", stock))
     for run in corpus.get("baseline", {}).get("runs", []):
         lines.append(_row(f"baseline c={run['concurrency']}", run))
     for run in corpus.get("service", {}).get("unary", []):

@@ -123,17 +123,33 @@ def measure_baseline(args: argparse.Namespace, workers: int, corpus: corpora.Cor
 
 
 def measure_corpus(
-    args: argparse.Namespace, workers: int, path: str, corpus: corpora.Corpus, starts: list[float]
+    args: argparse.Namespace,
+    workers: int,
+    path: str,
+    corpus: corpora.Corpus,
+    starts: list[float],
+    matmul: str,
 ) -> dict[str, Any]:
     entry: dict[str, Any] = {
         "corpus": {"path": path, "docs": len(corpus.texts), "words": corpus.words, "chars": corpus.chars,
                    "words_per_doc": corpus.words_per_doc},
         "idle_before": {},
     }  # fmt: skip
-    ceiling_args = (path, workers, args.seconds, args.batch_sizes, args.pipeline, args.limit)
+    ceiling_args = (path, workers, args.seconds, args.batch_sizes, args.pipeline, args.limit, matmul)
     if "ceiling" in args.parts:
         entry["idle_before"]["ceiling"] = machine.idle_share()
         entry["ceiling"] = ceiling.measure(*ceiling_args)
+        if matmul != "blis":
+            # spaCy as it comes, at the batch size that suited the ceiling: what the matmul gains.
+            stock_args = (
+                path,
+                workers,
+                args.seconds,
+                [entry["ceiling"]["best_batch_size"]],
+                args.pipeline,
+                args.limit,
+            )
+            entry["ceiling_stock"] = ceiling.measure(*stock_args, "blis")
     if "baseline" in args.parts:
         entry["idle_before"]["baseline"] = machine.idle_share()
         entry["baseline"] = measure_baseline(args, workers, corpus)
@@ -161,7 +177,9 @@ def measure_workers(args: argparse.Namespace, workers: int, starts: list[float])
     if args.parts & {"ceiling", "baseline", "service"}:
         for path in args.corpus:
             corpus = corpora.load(path, args.limit)
-            section["corpora"][corpus.name] = entry = measure_corpus(args, workers, path, corpus, starts)
+            section["corpora"][corpus.name] = entry = measure_corpus(
+                args, workers, path, corpus, starts, chosen.matmul
+            )
             print(report.corpus_table(corpus.name, entry, workers), flush=True)
     if "front" in args.parts:
         section["front_idle_before"] = machine.idle_share()

@@ -75,10 +75,11 @@ def stub(channel: grpc.Channel) -> ner_pb2_grpc.NerServiceStub:
 
 @pytest.fixture(scope="session")
 def nlp():
-    """The same pipeline as the server's default, in this process: the reference for fidelity."""
+    """The same pipeline as the server's default, in this process and as spaCy ships it (blis,
+    while the server multiplies through numpy): the reference for fidelity."""
     from ner_server.model import load_pipeline
 
-    return load_pipeline("en_core_web_md", "ner")
+    return load_pipeline("en_core_web_md", "ner", matmul="blis")
 
 
 @pytest.fixture(scope="session")

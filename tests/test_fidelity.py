@@ -105,7 +105,7 @@ def full_server() -> Iterator[ServerProcess]:
 def full_nlp() -> Any:
     from ner_server.model import load_pipeline
 
-    return load_pipeline("en_core_web_md", "full")
+    return load_pipeline("en_core_web_md", "full", matmul="blis")
 
 
 def test_full_pipeline_matches_spacy_load_on_paragraphs(

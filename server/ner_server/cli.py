@@ -11,7 +11,6 @@ from collections.abc import Sequence
 from dataclasses import fields
 
 from ner_server.logs import configure_logging
-from ner_server.model import PIPELINES
 from ner_server.pool import ModelLoadFailed
 from ner_server.server import serve
 from ner_server.settings import Settings
@@ -36,7 +35,7 @@ def parse_settings(argv: Sequence[str] | None = None) -> Settings:
             f"--{item.name.replace('_', '-')}",
             type=kind,
             default=kind(env_value) if env_value else default,
-            choices=PIPELINES if item.name == "pipeline" else None,
+            choices=item.metadata["choices"],
             help=f"{item.metadata['help']} [env {env_name}]",
         )
     settings = Settings(**vars(parser.parse_args(argv)))

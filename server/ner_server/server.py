@@ -50,7 +50,7 @@ class RunningServer:
 def pool_arguments(settings: Settings) -> list[str]:
     """What the fork server needs to know (see `pool.forkserver`)."""
     return [
-        *("--model", settings.model, "--pipeline", settings.pipeline),
+        *("--model", settings.model, "--pipeline", settings.pipeline, "--matmul", settings.matmul),
         *("--max-text-chars", str(settings.max_text_chars), "--log-level", settings.log_level),
         *("--spin-seconds", str(settings.worker_spin_seconds), "--nice", str(settings.worker_nice)),
     ]

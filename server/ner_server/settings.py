@@ -9,16 +9,19 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
+from ner_server.model import MATMULS, PIPELINES
+
 
 def available_cpus() -> int:
     """The CPUs this process may run on (respects affinity masks and container cpusets)."""
     return len(os.sched_getaffinity(0))
 
 
-def _setting(default: Any, description: str) -> Any:
+def _setting(default: Any, description: str, choices: tuple[str, ...] | None = None) -> Any:
+    metadata = {"help": description, "choices": choices}
     if callable(default):
-        return field(default_factory=default, metadata={"help": description})
-    return field(default=default, metadata={"help": description})
+        return field(default_factory=default, metadata=metadata)
+    return field(default=default, metadata=metadata)
 
 
 @dataclass(frozen=True)
@@ -29,7 +32,15 @@ class Settings:
     port: int = _setting(50051, "port to listen on; 0 picks a free one, logged (Cloud Run sets PORT)")
     workers: int = _setting(available_cpus, "model worker processes (default: the CPUs this process may use)")
     model: str = _setting("en_core_web_md", "an installed model package name or a model directory")
-    pipeline: str = _setting("ner", "'ner' runs only the entity recognizer; 'full' runs every component")
+    pipeline: str = _setting(
+        "ner", "'ner' runs only the entity recognizer; 'full' runs every component", PIPELINES
+    )
+    matmul: str = _setting(
+        "numpy",
+        "how the model's layers multiply matrices: 'numpy' (numpy's BLAS, which picks kernels for "
+        "this CPU) or 'blis' (spaCy's default); the entities are the same",
+        MATMULS,
+    )
     max_text_chars: int = _setting(100_000, "longest accepted text, in code points")
     max_batch_documents: int = _setting(1_000, "most documents in one BatchExtractEntities call")
     max_message_bytes: int = _setting(16 * 1024 * 1024, "largest request or response message, in bytes")

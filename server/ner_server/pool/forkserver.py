@@ -34,6 +34,7 @@ def main() -> None:
     parser.add_argument("--control-fd", type=int, required=True)
     parser.add_argument("--model", required=True)
     parser.add_argument("--pipeline", required=True)
+    parser.add_argument("--matmul", required=True)
     parser.add_argument("--max-text-chars", type=int, required=True)
     parser.add_argument("--log-level", default="INFO")
     parser.add_argument("--spin-seconds", type=float, default=0.0)
@@ -46,7 +47,7 @@ def main() -> None:
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     control = socket.socket(fileno=args.control_fd)
     try:
-        nlp = load_pipeline(args.model, args.pipeline)
+        nlp = load_pipeline(args.model, args.pipeline, matmul=args.matmul)
         info = describe(nlp)
         answerer = Answerer(nlp, info.labels, args.max_text_chars)
         answerer.warm_up(WARM_UP_TEXT)

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import os
 import socket
 import sys
 
-from ner_server.model import ModelInfo
+from ner_server.model import ONE_BLAS_THREAD, ModelInfo
 from ner_server.pool import wire
 from ner_server.pool.messages import (
     Answer,
@@ -133,6 +134,7 @@ class ForkServer:
             str(server_end.fileno()),
             *model_args,
             pass_fds=(server_end.fileno(),),
+            env={**os.environ, **ONE_BLAS_THREAD},
         )
         server_end.close()
         fork_server = cls(process, front_end)
