@@ -120,4 +120,4 @@ def test_model_info_describes_model_pipeline_and_limits(stub, nlp) -> None:
     assert info.limits.max_text_chars == 100_000
     assert info.limits.max_batch_documents == 1_000
     assert info.limits.max_message_bytes == 16 * 1024 * 1024
-    assert info.limits.stream_window > 0
+    assert info.limits.stream_window == 2 * 2 * 64  # two batches of 64 per worker

@@ -82,6 +82,6 @@ def model_info(info: ModelInfo, settings: Settings) -> ner_pb2.GetModelInfoRespo
             max_text_chars=settings.max_text_chars,
             max_batch_documents=settings.max_batch_documents,
             max_message_bytes=settings.max_message_bytes,
-            stream_window=settings.stream_window,
+            stream_window=settings.stream_read_ahead,
         ),
     )

@@ -73,9 +73,9 @@ class NerServicer:
                 "finish one or open another connection"
             )
         self._streams_by_peer[peer] = open_streams + 1
-        # At most `stream_window` documents are read ahead of the answers sent; the queue itself
+        # At most `stream_read_ahead` documents are read ahead of the answers sent; the queue itself
         # is unbounded so the reader can always leave a final marker in it.
-        slots = asyncio.Semaphore(self._settings.stream_window)
+        slots = asyncio.Semaphore(self._settings.stream_read_ahead)
         queue: asyncio.Queue[Any] = asyncio.Queue()
         reader = asyncio.create_task(self._read_stream(requests, _deadline(context), slots, queue))
         self._readers.add(reader)

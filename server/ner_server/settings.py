@@ -49,7 +49,7 @@ class Settings:
         36_000, "most request bytes a worker runs at once (one over-long document still runs alone)"
     )
     batch_gather_seconds: float = _setting(
-        0.004,
+        0.015,
         "while every other worker is busy, a worker that just answered a batch waits at most this "
         "long (and a quarter of that batch's time) for as many documents as that batch had (0: never)",
     )
@@ -68,7 +68,11 @@ class Settings:
     max_queued_bytes: int = _setting(
         8_000_000, "queued request bytes before new calls get RESOURCE_EXHAUSTED"
     )
-    stream_window: int = _setting(256, "documents of one stream read ahead of the results sent")
+    stream_window: int = _setting(
+        0,
+        "documents of one stream read ahead of the results sent (0: two full batches per worker, "
+        "2 x workers x batch-max-documents, so one stream keeps every worker busy)",
+    )
     max_concurrent_calls: int = _setting(
         4_096, "calls (streams included) handled at once; past it a call gets RESOURCE_EXHAUSTED"
     )
@@ -80,6 +84,11 @@ class Settings:
         8.0, "seconds in-flight calls get to finish after SIGTERM (Cloud Run allows 10)"
     )
     log_level: str = _setting("INFO", "DEBUG, INFO, WARNING or ERROR, for the JSON log on stdout")
+
+    @property
+    def stream_read_ahead(self) -> int:
+        """`stream_window`, with 0 resolved."""
+        return self.stream_window or 2 * self.workers * self.batch_max_documents
 
     @property
     def address(self) -> str:
