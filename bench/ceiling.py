@@ -20,7 +20,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from ner_server.model import ONE_BLAS_THREAD, load_pipeline
+from ner_server.model import ONE_BLAS_THREAD, Recognizer, load_pipeline
 
 from bench import corpus as corpora
 from bench.memory import tree_memory
@@ -34,10 +34,12 @@ def measure(
     pipeline: str,
     limit: int | None,
     matmul: str,
+    keep_words: int,
 ) -> dict[str, Any]:
     """Run the ceiling in a fresh interpreter and return its JSON result."""
     command = [sys.executable, "-m", "bench.ceiling", "--corpus", corpus_path, "--processes", str(processes)]
     command += ["--seconds", str(seconds), "--pipeline", pipeline, "--matmul", matmul]
+    command += ["--keep-words", str(keep_words)]
     command += ["--batch-sizes", ",".join(str(size) for size in batch_sizes)]
     if limit is not None:
         command += ["--limit", str(limit)]
@@ -57,28 +59,31 @@ def shares(texts: Sequence[str], parts: int) -> list[list[str]]:
 
 
 def _run_share(
-    nlp: Any, share: list[str], cpu: int, batch_size: int, seconds: float, start: Any, results: Any
+    recognizer: Recognizer,
+    share: list[str],
+    cpu: int,
+    batch_size: int,
+    seconds: float,
+    start: Any,
+    results: Any,
 ) -> None:
     os.sched_setaffinity(0, {cpu})
-    # Whole batches only: nlp.pipe finishes a batch before it yields its first doc, so every
-    # doc counted is done and every doc done is counted.
     batches = [share[offset : offset + batch_size] for offset in range(0, len(share), batch_size)]
+    words_in = [sum(corpora.count_words(text) for text in batch) for batch in batches]
     start.wait()
     began = time.perf_counter()
     docs = words = 0
-    for batch in itertools.cycle(batches):
-        with nlp.memory_zone():
-            for doc in nlp.pipe(batch, batch_size=batch_size):
-                docs += 1
-                words += corpora.count_words(doc.text)
-                _ = [(ent.start_char, ent.end_char, ent.label_) for ent in doc.ents]
+    for batch, batch_words in itertools.cycle(zip(batches, words_in, strict=True)):
+        recognizer.extract(batch)
+        docs += len(batch)
+        words += batch_words
         if time.perf_counter() - began >= seconds:
             break
     results.put((docs, words, time.perf_counter() - began))
 
 
 def run_batch_size(
-    nlp: Any, texts: Sequence[str], processes: int, batch_size: int, seconds: float
+    recognizer: Recognizer, texts: Sequence[str], processes: int, batch_size: int, seconds: float
 ) -> dict[str, Any]:
     context = multiprocessing.get_context("fork")
     start = context.Event()
@@ -86,7 +91,8 @@ def run_batch_size(
     cpus = sorted(os.sched_getaffinity(0))
     workers = [
         context.Process(
-            target=_run_share, args=(nlp, share, cpus[index % len(cpus)], batch_size, seconds, start, results)
+            target=_run_share,
+            args=(recognizer, share, cpus[index % len(cpus)], batch_size, seconds, start, results),
         )
         for index, share in enumerate(shares(texts, processes))
     ]
@@ -116,6 +122,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--pipeline", default="ner")
     parser.add_argument("--model", default="en_core_web_md")
     parser.add_argument("--matmul", default="numpy", help="as ner-server's --matmul")
+    parser.add_argument("--keep-words", type=int, default=50_000, help="as ner-server's --keep-words")
     parser.add_argument("--limit", type=int)
     args = parser.parse_args(argv)
 
@@ -125,16 +132,17 @@ def main(argv: Sequence[str] | None = None) -> None:
     began = time.perf_counter()
     nlp = load_pipeline(args.model, args.pipeline, matmul=args.matmul)
     load_seconds = time.perf_counter() - began
-    with nlp.memory_zone():
-        list(nlp.pipe(corpus.texts[:8]))
+    recognizer = Recognizer(nlp, args.keep_words)
+    recognizer.extract(corpus.texts[:8])
     runs = [
-        run_batch_size(nlp, corpus.texts, args.processes, int(size), args.seconds)
+        run_batch_size(recognizer, corpus.texts, args.processes, int(size), args.seconds)
         for size in args.batch_sizes.split(",")
     ]
     best = max(runs, key=lambda run: run["docs_per_s"])
     result = {
         "pipeline": args.pipeline,
         "matmul": args.matmul,
+        "keep_words": args.keep_words,
         "processes": args.processes,
         "load_seconds": load_seconds,
         "best_batch_size": best["batch_size"],

@@ -81,7 +81,7 @@ def _corpus(name: str, entry: dict[str, Any]) -> str:
         stock = entry["ceiling_stock"]
         rows.append(
             _row(
-                f"spaCy as it comes (blis), {stock['processes']} processes, batch {stock['best_batch_size']}",
+                f"ceiling with blis (spaCy's default multiply), batch {stock['best_batch_size']}",
                 stock,
             )
         )

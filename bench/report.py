@@ -24,7 +24,7 @@ def corpus_table(name: str, corpus: dict[str, Any], workers: int) -> str:
         lines.append(_row(label, ceiling))
     stock = corpus.get("ceiling_stock")
     if stock:
-        lines.append(_row(f"spaCy as it comes (blis), batch {stock['best_batch_size']}", stock))
+        lines.append(_row(f"ceiling with blis, batch {stock['best_batch_size']}", stock))
     for run in corpus.get("baseline", {}).get("runs", []):
         lines.append(_row(f"baseline c={run['concurrency']}", run))
     for run in corpus.get("service", {}).get("unary", []):

@@ -24,6 +24,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ner_server.settings import Settings
+
 from bench import ceiling, extras, front, machine, markdown, plots, report, service, targets
 from bench import corpus as corpora
 from bench.http_load import BaselineServer, run_wrk
@@ -128,19 +130,21 @@ def measure_corpus(
     path: str,
     corpus: corpora.Corpus,
     starts: list[float],
-    matmul: str,
+    chosen: Settings,
 ) -> dict[str, Any]:
     entry: dict[str, Any] = {
         "corpus": {"path": path, "docs": len(corpus.texts), "words": corpus.words, "chars": corpus.chars,
                    "words_per_doc": corpus.words_per_doc},
         "idle_before": {},
     }  # fmt: skip
-    ceiling_args = (path, workers, args.seconds, args.batch_sizes, args.pipeline, args.limit, matmul)
+    # The ceiling runs the model as the server does: the same multiply and vocabulary.
+    model_args = (chosen.matmul, chosen.keep_words)
+    ceiling_args = (path, workers, args.seconds, args.batch_sizes, args.pipeline, args.limit, *model_args)
     if "ceiling" in args.parts:
         entry["idle_before"]["ceiling"] = machine.idle_share()
         entry["ceiling"] = ceiling.measure(*ceiling_args)
-        if matmul != "blis":
-            # spaCy as it comes, at the batch size that suited the ceiling: what the matmul gains.
+        if chosen.matmul != "blis":
+            # blis, spaCy's default multiply, at the batch size that suited the ceiling: what numpy gains.
             stock_args = (
                 path,
                 workers,
@@ -149,7 +153,7 @@ def measure_corpus(
                 args.pipeline,
                 args.limit,
             )
-            entry["ceiling_stock"] = ceiling.measure(*stock_args, "blis")
+            entry["ceiling_stock"] = ceiling.measure(*stock_args, "blis", chosen.keep_words)
     if "baseline" in args.parts:
         entry["idle_before"]["baseline"] = machine.idle_share()
         entry["baseline"] = measure_baseline(args, workers, corpus)
@@ -178,7 +182,7 @@ def measure_workers(args: argparse.Namespace, workers: int, starts: list[float])
         for path in args.corpus:
             corpus = corpora.load(path, args.limit)
             section["corpora"][corpus.name] = entry = measure_corpus(
-                args, workers, path, corpus, starts, chosen.matmul
+                args, workers, path, corpus, starts, chosen
             )
             print(report.corpus_table(corpus.name, entry, workers), flush=True)
     if "front" in args.parts:

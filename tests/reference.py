@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from ner_server.model import extract
+from ner_server.model import Recognizer
 
 Row = tuple[str, str, int, int, int, int, int, int]
 
 
 def expected_rows(nlp: Any, texts: Sequence[str]) -> list[list[Row]]:
-    return [[tuple(record) for record in records] for records in extract(nlp, texts)]  # type: ignore[misc]
+    return [[tuple(record) for record in records] for records in Recognizer(nlp, keep_words=0).extract(texts)]  # type: ignore[misc]
 
 
 def rows(entities: Iterable[Any]) -> list[Row]:

@@ -8,19 +8,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
 from google.protobuf.message import DecodeError
 from ner_client.proto import ner_pb2
 
 from ner_server import convert
 from ner_server.errors import InferenceFailed, InvalidArgument, NerError
-from ner_server.model import EntityRecord, extract
+from ner_server.model import EntityRecord, Recognizer
 from ner_server.pool.messages import Answer, Batch, JobKind, Outcome, Refused
 from ner_server.validation import check_text, label_filter
-
-if TYPE_CHECKING:
-    from spacy.language import Language
 
 log = logging.getLogger(__name__)
 
@@ -44,14 +41,14 @@ class _Rejected(NamedTuple):
 class Answerer:
     """Answers batches of jobs with one model."""
 
-    def __init__(self, nlp: Language, labels: Sequence[str], max_text_chars: int) -> None:
-        self._nlp = nlp
+    def __init__(self, recognizer: Recognizer, labels: Sequence[str], max_text_chars: int) -> None:
+        self._recognizer = recognizer
         self._labels = frozenset(labels)
         self._max_text_chars = max_text_chars
 
     def warm_up(self, text: str) -> None:
         """Run the model once, so the first real batch finds it warm."""
-        extract(self._nlp, [text])
+        self._recognizer.extract([text])
 
     def answer(self, batch: Batch) -> Answer:
         """One outcome per request, in order."""
@@ -99,7 +96,7 @@ class Answerer:
         if not texts:
             return []
         try:
-            return list(extract(self._nlp, texts))
+            return list(self._recognizer.extract(texts))
         except Exception:
             if len(texts) == 1:
                 log.exception("the pipeline failed on a text of %d characters", len(texts[0]))

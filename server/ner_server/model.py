@@ -113,13 +113,30 @@ def describe(nlp: Language) -> ModelInfo:
     )
 
 
-def extract(nlp: Language, texts: Sequence[str]) -> list[list[EntityRecord]]:
-    """The entities of each text, in text order.
+class Recognizer:
+    """Runs the model over texts, and decides how much of the vocabulary stays in memory.
 
-    Runs inside a memory zone, so strings interned for these texts are freed afterwards and a
-    long-running process's vocabulary does not grow.
+    spaCy makes a lexeme the first time it meets a word, and caches how its tokenizer split each
+    chunk of text. Inside a memory zone both are freed when the zone ends, so the vocabulary of a
+    long-running process cannot grow, but every word of every text is analysed anew: about 0.5 ms
+    of a 1.8 ms paragraph. So texts run outside a zone until the vocabulary holds `keep_words`
+    more lexemes than it had when this recognizer was made. The words of the first texts, in
+    practice the common ones, stay. After that, every batch runs in a zone of its own.
     """
-    with nlp.memory_zone():
+
+    def __init__(self, nlp: Language, keep_words: int) -> None:
+        self.nlp = nlp
+        self._vocabulary_limit = len(nlp.vocab) + keep_words
+
+    def extract(self, texts: Sequence[str]) -> list[list[EntityRecord]]:
+        """The entities of each text, in text order."""
+        if len(self.nlp.vocab) < self._vocabulary_limit:
+            return self._extract(texts)
+        with self.nlp.memory_zone():
+            return self._extract(texts)
+
+    def _extract(self, texts: Sequence[str]) -> list[list[EntityRecord]]:
+        nlp = self.nlp
         # A lone text skips nlp.pipe's batching machinery: about 0.2 ms of a 2 ms short call.
         docs = [nlp(texts[0])] if len(texts) == 1 else nlp.pipe(texts, batch_size=len(texts) or 1)
         return [list(_records(doc.text, doc.ents)) for doc in docs]

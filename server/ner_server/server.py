@@ -52,6 +52,7 @@ def pool_arguments(settings: Settings) -> list[str]:
     return [
         *("--model", settings.model, "--pipeline", settings.pipeline, "--matmul", settings.matmul),
         *("--max-text-chars", str(settings.max_text_chars), "--log-level", settings.log_level),
+        *("--keep-words", str(settings.keep_words)),
         *("--spin-seconds", str(settings.worker_spin_seconds), "--nice", str(settings.worker_nice)),
     ]
 

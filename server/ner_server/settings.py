@@ -42,6 +42,11 @@ class Settings:
         MATMULS,
     )
     max_text_chars: int = _setting(100_000, "longest accepted text, in code points")
+    keep_words: int = _setting(
+        50_000,
+        "words each worker keeps from the first texts it sees, so they are not analysed again "
+        "(about 250 bytes each); past that, whatever a batch adds is freed after it (0: keep none)",
+    )
     max_batch_documents: int = _setting(1_000, "most documents in one BatchExtractEntities call")
     max_message_bytes: int = _setting(16 * 1024 * 1024, "largest request or response message, in bytes")
     batch_max_documents: int = _setting(64, "most documents a worker runs through the model at once")

@@ -21,7 +21,7 @@ import sys
 
 from ner_server.answers import Answerer
 from ner_server.logs import configure_logging
-from ner_server.model import ModelNotFound, describe, load_pipeline
+from ner_server.model import ModelNotFound, Recognizer, describe, load_pipeline
 from ner_server.pool import wire
 from ner_server.pool.messages import LoadFailed, ModelLoaded, Spawn, Spawned
 from ner_server.pool.worker import WARM_UP_TEXT, run_worker
@@ -35,6 +35,7 @@ def main() -> None:
     parser.add_argument("--model", required=True)
     parser.add_argument("--pipeline", required=True)
     parser.add_argument("--matmul", required=True)
+    parser.add_argument("--keep-words", type=int, required=True)
     parser.add_argument("--max-text-chars", type=int, required=True)
     parser.add_argument("--log-level", default="INFO")
     parser.add_argument("--spin-seconds", type=float, default=0.0)
@@ -49,7 +50,7 @@ def main() -> None:
     try:
         nlp = load_pipeline(args.model, args.pipeline, matmul=args.matmul)
         info = describe(nlp)
-        answerer = Answerer(nlp, info.labels, args.max_text_chars)
+        answerer = Answerer(Recognizer(nlp, args.keep_words), info.labels, args.max_text_chars)
         answerer.warm_up(WARM_UP_TEXT)
     except ModelNotFound as error:
         wire.send(control, LoadFailed(str(error)))
