@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ner_server.model import ONE_BLAS_THREAD, Recognizer, load_pipeline
+from ner_server.settings import Settings
 
 from bench import corpus as corpora
 from bench.memory import tree_memory
@@ -121,8 +122,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--batch-sizes", default="8,32,128")
     parser.add_argument("--pipeline", default="ner")
     parser.add_argument("--model", default="en_core_web_md")
-    parser.add_argument("--matmul", default="numpy", help="as ner-server's --matmul")
-    parser.add_argument("--keep-words", type=int, default=50_000, help="as ner-server's --keep-words")
+    server = Settings()
+    parser.add_argument("--matmul", default=server.matmul, help="as ner-server's --matmul")
+    parser.add_argument(
+        "--keep-words", type=int, default=server.keep_words, help="as ner-server's --keep-words"
+    )
     parser.add_argument("--limit", type=int)
     args = parser.parse_args(argv)
 

@@ -43,7 +43,7 @@ class Settings:
     )
     max_text_chars: int = _setting(100_000, "longest accepted text, in code points")
     keep_words: int = _setting(
-        50_000,
+        20_000,
         "words each worker keeps from the first texts it sees, so they are not analysed again "
         "(about 250 bytes each); past that, whatever a batch adds is freed after it (0: keep none)",
     )
