@@ -89,12 +89,14 @@ def with_extra_fields(documents: Sequence[dict[str, str]]) -> list[dict[str, Any
 
 def expected_rows(nlp: Any, rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """What `ner-tag` must write for `rows`: in-process spaCy's entities, other fields kept, text dropped."""
-    from ner_server.model import extract
+    from ner_server.model import Recognizer
+
+    recognizer = Recognizer(nlp, keep_words=0)
 
     expected = []
     for start in range(0, len(rows), 64):
         chunk = rows[start : start + 64]
-        for row, records in zip(chunk, extract(nlp, [row["text"] for row in chunk]), strict=True):
+        for row, records in zip(chunk, recognizer.extract([row["text"] for row in chunk]), strict=True):
             entities = [record._asdict() for record in records]
             expected.append(
                 {
