@@ -130,6 +130,8 @@ class Recognizer:
 
     def extract(self, texts: Sequence[str]) -> list[list[EntityRecord]]:
         """The entities of each text, in text order."""
+        # len(vocab) counts the lexemes a zone made and freed too, so once past the limit it
+        # stays past it, and every later batch runs in a zone.
         if len(self.nlp.vocab) < self._vocabulary_limit:
             return self._extract(texts)
         with self.nlp.memory_zone():
