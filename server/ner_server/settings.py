@@ -45,7 +45,8 @@ class Settings:
     keep_words: int = _setting(
         20_000,
         "words each worker keeps from the first texts it sees, so they are not analysed again "
-        "(about 250 bytes each); past that, whatever a batch adds is freed after it (0: keep none)",
+        "(at most about 13 MiB per worker at 20,000); past that, what a batch adds is freed after it "
+        "(0: keep none)",
     )
     max_batch_documents: int = _setting(1_000, "most documents in one BatchExtractEntities call")
     max_message_bytes: int = _setting(16 * 1024 * 1024, "largest request or response message, in bytes")
