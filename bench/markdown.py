@@ -9,6 +9,7 @@ import json
 import sys
 from typing import Any
 
+from bench import paired
 from bench.report import idle_warning, workers_label
 
 
@@ -91,6 +92,8 @@ def _corpus(name: str, entry: dict[str, Any]) -> str:
         rows.append(_row(f"service unary c={run['concurrency']}, {run['connections']} conn", run))
     for run in entry.get("service", {}).get("streams", []):
         rows.append(_row(f"service, {run['streams']} stream(s), {run.get('client', 'python')} client", run))
+    if "paired" in entry:
+        rows += ["", *(f"- {line}" for line in paired.describe(entry["paired"]))]
     rows += ["", "| process tree | RSS MiB | PSS MiB | processes | start s |", "|---|---:|---:|---:|---:|"]
     for part in ("ceiling", "baseline", "service"):
         section = entry.get(part)

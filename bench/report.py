@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bench import paired
 from bench.targets import Check
 
 _LATENCY = f"{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}"
@@ -31,6 +32,8 @@ def corpus_table(name: str, corpus: dict[str, Any], workers: int) -> str:
         lines.append(_row(f"service c={run['concurrency']} conn={run['connections']}", run))
     for run in corpus.get("service", {}).get("streams", []):
         lines.append(_row(f"service {run['streams']} stream(s), {run.get('client', 'python')}", run))
+    if "paired" in corpus:
+        lines += [f"  {line}" for line in paired.describe(corpus["paired"])]
     for part in ("ceiling", "baseline", "service"):
         section = corpus.get(part) or {}
         memory = section.get("memory")

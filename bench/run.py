@@ -5,17 +5,19 @@
     .venv/bin/python -m bench.run --corpus X.jsonl --parts ceiling,service --seconds 1
     .venv/bin/python -m bench.run --parts ceiling,service,front --workers 8,14     # a workers sweep
 
-For each worker count of `--workers`: per corpus the ceiling on that many processes, the baseline
-and the service, then the front capacity (one-word texts, service vs a bare gRPC floor). Then, once,
-the extras and the idle connections' memory. Prints a table per corpus and the targets with
-PASS/MISS; writes `results.json`, `summary.md` and one PNG per corpus and worker count to `--out`
-(default `bench/results/`). Loads only localhost; every load is bounded in time.
+For each worker count of `--workers`: per corpus the ceiling on that many processes, the baseline,
+the service and the targets' loads paired with the ceiling (`bench.paired`), then the front
+capacity (one-word texts, service vs a bare gRPC floor). Then, once, the extras and the idle
+connections' memory. Prints a table per corpus and the targets with PASS/MISS; writes
+`results.json`, `summary.md` and one PNG per corpus and worker count to `--out` (default
+`bench/results/`). Loads only localhost; every load is bounded in time.
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import json
 import subprocess
 import sys
@@ -26,14 +28,28 @@ from typing import Any
 
 from ner_server.settings import Settings
 
-from bench import ceiling, extras, front, machine, markdown, plots, report, service, targets
+from bench import ceiling, extras, front, machine, markdown, paired, plots, report, service, targets
 from bench import corpus as corpora
 from bench.http_load import BaselineServer, run_wrk
 from bench.memory import tree_memory
 
 PARTS = ("ceiling", "baseline", "service", "front", "extras", "idle")
-FULL = {"seconds": 10.0, "concurrencies": "1,8,16,32,64,256", "batch_sizes": "8,32,128", "distinct": 100_000}
-QUICK = {"seconds": 2.0, "concurrencies": "1,16,64,256", "batch_sizes": "32", "distinct": 2_000}
+FULL = {
+    "seconds": 10.0,
+    "concurrencies": "1,8,16,32,64,256",
+    "batch_sizes": "8,32,128",
+    "distinct": 100_000,
+    "pair_rounds": 3,
+    "pair_seconds": 4.0,
+}
+QUICK = {
+    "seconds": 2.0,
+    "concurrencies": "1,16,64,256",
+    "batch_sizes": "32",
+    "distinct": 2_000,
+    "pair_rounds": 1,
+    "pair_seconds": 2.0,
+}
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -53,6 +69,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--pipeline", default="ner", help="the service's and the ceiling's pipeline")
     parser.add_argument("--distinct", type=int, help="distinct paragraphs for the memory-zone check")
+    parser.add_argument(
+        "--pair-rounds", type=int, help="rounds of each target load paired with the ceiling (0: none)"
+    )
+    parser.add_argument("--pair-seconds", type=float, help="length of each side of a paired round")
     parser.add_argument("--limit", type=int, help="use only the first N documents of each corpus")
     parser.add_argument(
         "--server-args",
@@ -88,17 +108,6 @@ def start_service(args: argparse.Namespace, workers: int, starts: list[float]) -
     if workers == 2:
         starts.append(started.start_seconds)
     return started
-
-
-def measure_service(
-    args: argparse.Namespace, workers: int, path: str, corpus: corpora.Corpus, starts: list[float]
-) -> dict[str, Any]:
-    running = start_service(args, workers, starts)
-    loads = service.Loads(args.seconds, args.concurrencies, args.connections, args.streams, args.limit)
-    try:
-        return service.measure(running, path, corpus, loads)
-    finally:
-        running.stop()
 
 
 def faster_ceiling(first: dict[str, Any], second: dict[str, Any]) -> dict[str, Any]:
@@ -159,7 +168,24 @@ def measure_corpus(
         entry["baseline"] = measure_baseline(args, workers, corpus)
     if "service" in args.parts:
         entry["idle_before"]["service"] = machine.idle_share()
-        entry["service"] = measure_service(args, workers, path, corpus, starts)
+        running = start_service(args, workers, starts)
+        loads = service.Loads(args.seconds, args.concurrencies, args.connections, args.streams, args.limit)
+        try:
+            entry["service"] = service.measure(running, path, corpus, loads)
+            if "ceiling" in args.parts and args.pair_rounds > 0:
+                best = entry["ceiling"]
+                at_best = (path, workers, args.pair_seconds, [best["best_batch_size"]], *ceiling_args[4:])
+                entry["paired"] = paired.measure(
+                    running,
+                    corpus,
+                    functools.partial(ceiling.measure, *at_best),
+                    best["docs_per_s"],
+                    targets.RATIO_CONCURRENCY.get(corpus.name, max(args.concurrencies)),
+                    args.pair_seconds,
+                    args.pair_rounds,
+                )
+        finally:
+            running.stop()
     if "ceiling" in args.parts:
         entry["idle_before"]["ceiling_again"] = machine.idle_share()
         entry["ceiling"] = faster_ceiling(entry["ceiling"], ceiling.measure(*ceiling_args))

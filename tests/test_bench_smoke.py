@@ -41,6 +41,12 @@ def test_bench_quick_run_writes_results_and_plot(tmp_path: Path) -> None:
     streams = [(run["client"], run["streams"]) for run in entry["service"]["streams"]]
     assert streams == [("python", 1), ("python", 2), ("ghz", 1), ("ghz", 2)]
     assert all(run.get("out_of_order", 0) == 0 for run in entry["service"]["streams"])
+    pairs = entry["paired"]  # --quick: one round of each load, paired with the ceiling
+    assert pairs["concurrency"] == 4  # no target names this corpus: the run's highest concurrency
+    for kind in ("unary", "stream"):
+        (only,) = pairs[kind]["rounds"]
+        assert only["errors"] == {}
+        assert pairs[kind]["median_ratio"] == only["ratio"] > 0
     assert entry["service"]["memory"]["pss_mib"] > 0
     assert results["service_start_seconds"]
     assert {check["verdict"] for check in results["targets"]} <= {"PASS", "MISS", "n/a"}
