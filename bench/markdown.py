@@ -141,7 +141,8 @@ def _extras(results: dict[str, Any]) -> str:
 def _front(front: dict[str, Any]) -> str:
     rows = [
         f"**Front capacity**: one-word texts ({front['text']!r}), ghz unary c={front['concurrency']} on "
-        f"{front['connections']} connection and one stream, against a bare grpc.aio floor",
+        f"{front['connections']} connection and one stream, against a bare grpc.aio floor; the median "
+        f"of {front.get('rounds', 1)} rounds, each load on each server in turn",
         "",
         "| what | calls/s | / floor | p50 ms | p99 ms | docs/batch |",
         "|---|---:|---:|---:|---:|---:|",

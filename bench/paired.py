@@ -24,26 +24,30 @@ def measure(
     corpus: Corpus,
     ceiling_run: Callable[[], dict[str, Any]],
     ceiling_docs_per_s: float,
-    concurrency: int,
+    concurrencies: list[int],
     seconds: float,
     rounds: int,
 ) -> dict[str, Any]:
-    """Unary at `concurrency` on one connection and one ghz stream, each paired `rounds` times."""
+    """Unary at each of `concurrencies` on one connection, then one ghz stream, each paired `rounds` times.
+
+    `unary` is keyed by concurrency (as text, as JSON keeps it), `stream` holds the stream's rounds.
+    """
     # The stream sends the corpus as often as the ceiling gets through in `seconds`.
     repeat = max(1, math.ceil(ceiling_docs_per_s * seconds / len(corpus.texts)))
-    loads = {
-        "unary": functools.partial(
-            run_ghz, service.address, corpus.texts, concurrency, 1, seconds, corpus.words_per_doc
-        ),
-        "stream": functools.partial(
-            run_ghz_streams, service.address, corpus.texts, 1, repeat, corpus.words_per_doc
-        ),
-    }
-    paired: dict[str, Any] = {"concurrency": concurrency, "seconds": seconds}
-    for kind, load in loads.items():
+    words = corpus.words_per_doc
+    stream = functools.partial(run_ghz_streams, service.address, corpus.texts, 1, repeat, words)
+
+    def paired(load: Callable[[], dict[str, Any]]) -> dict[str, Any]:
         runs = [_round(service, load, ceiling_run, ceiling_first=index % 2 == 0) for index in range(rounds)]
-        paired[kind] = {"rounds": runs, "median_ratio": statistics.median(run["ratio"] for run in runs)}
-    return paired
+        return {"rounds": runs, "median_ratio": statistics.median(run["ratio"] for run in runs)}
+
+    unary = {
+        str(concurrency): paired(
+            functools.partial(run_ghz, service.address, corpus.texts, concurrency, 1, seconds, words)
+        )
+        for concurrency in concurrencies
+    }
+    return {"seconds": seconds, "unary": unary, "stream": paired(stream)}
 
 
 def _round(
@@ -70,15 +74,15 @@ def _round(
 
 def describe(paired: dict[str, Any]) -> list[str]:
     """A line per load: each round's service and ceiling docs/s, their ratio, and the median."""
+    loads = [(f"unary c={concurrency}, 1 conn", runs) for concurrency, runs in paired["unary"].items()]
     lines = []
-    for kind, label in (("unary", f"unary c={paired['concurrency']}, 1 conn"), ("stream", "one ghz stream")):
-        rounds = paired[kind]["rounds"]
+    for label, load in [*loads, ("one ghz stream", paired["stream"])]:
         each = "; ".join(
             f"{run['service_docs_per_s']:.1f} vs {run['ceiling_docs_per_s']:.1f} = {run['ratio']:.3f}"
-            for run in rounds
+            for run in load["rounds"]
         )
         lines.append(
             f"paired with the ceiling, {label}, {paired['seconds']:g} s a side: {each}; "
-            f"median {paired[kind]['median_ratio']:.3f}"
+            f"median {load['median_ratio']:.3f}"
         )
     return lines

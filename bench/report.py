@@ -50,7 +50,8 @@ def front_table(front: dict[str, Any], workers: int) -> str:
     """Calls/s of the floor and the service (without, then with metrics) and their ratio."""
     lines = [
         f"== front capacity, {workers_label(workers)}: one-word texts ({front['text']!r}), "
-        f"unary c={front['concurrency']} on {front['connections']} connection, one stream (ghz)",
+        f"unary c={front['concurrency']} on {front['connections']} connection, one stream (ghz); "
+        f"the median of {front.get('rounds', 1)} rounds",
         f"{'what':<30}{'calls/s':>9}{'/ floor':>9}{'p50 ms':>9}{'p99 ms':>9}{'docs/batch':>11}  errors",
     ]
     rows = [("floor", front["floor"], None), ("service", front["service"], front["service"])]

@@ -39,7 +39,7 @@ FULL = {
     "concurrencies": "1,8,16,32,64,256",
     "batch_sizes": "8,32,128",
     "distinct": 100_000,
-    "pair_rounds": 3,
+    "pair_rounds": 5,
     "pair_seconds": 4.0,
 }
 QUICK = {
@@ -70,9 +70,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--pipeline", default="ner", help="the service's and the ceiling's pipeline")
     parser.add_argument("--distinct", type=int, help="distinct paragraphs for the memory-zone check")
     parser.add_argument(
-        "--pair-rounds", type=int, help="rounds of each target load paired with the ceiling (0: none)"
+        "--pair-rounds",
+        type=int,
+        help="rounds in which each target load runs beside its bar: the ceiling (0: not paired) "
+        "or the floor (at least one round)",
     )
-    parser.add_argument("--pair-seconds", type=float, help="length of each side of a paired round")
+    parser.add_argument("--pair-seconds", type=float, help="length of each load of a round")
     parser.add_argument("--limit", type=int, help="use only the first N documents of each corpus")
     parser.add_argument(
         "--server-args",
@@ -175,12 +178,15 @@ def measure_corpus(
             if "ceiling" in args.parts and args.pair_rounds > 0:
                 best = entry["ceiling"]
                 at_best = (path, workers, args.pair_seconds, [best["best_batch_size"]], *ceiling_args[4:])
+                goals = targets.ratio_goals(workers).get(corpus.name)
+                # A corpus no target names is paired at the run's highest concurrency.
+                concurrencies = sorted(goals.unary) if goals else [max(args.concurrencies)]
                 entry["paired"] = paired.measure(
                     running,
                     corpus,
                     functools.partial(ceiling.measure, *at_best),
                     best["docs_per_s"],
-                    targets.RATIO_CONCURRENCY.get(corpus.name, max(args.concurrencies)),
+                    concurrencies,
                     args.pair_seconds,
                     args.pair_rounds,
                 )
@@ -214,7 +220,12 @@ def measure_workers(args: argparse.Namespace, workers: int, starts: list[float])
     if "front" in args.parts:
         section["front_idle_before"] = machine.idle_share()
         section["front"] = front.measure(
-            workers, args.pipeline, args.server_args, args.seconds, args.metrics == "auto"
+            workers,
+            args.pipeline,
+            args.server_args,
+            args.pair_seconds,
+            args.metrics == "auto",
+            max(1, args.pair_rounds),
         )
         print(report.front_table(section["front"], workers), flush=True)
     return section

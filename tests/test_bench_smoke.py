@@ -23,7 +23,7 @@ def test_bench_quick_run_writes_results_and_plot(tmp_path: Path) -> None:
     main(
         [
             "--corpus", str(corpus), "--limit", "12", "--quick",
-            "--parts", "ceiling,service", "--seconds", "2", "--concurrencies", "1,4",
+            "--parts", "ceiling,service,front", "--seconds", "2", "--concurrencies", "1,4",
             "--batch-sizes", "8", "--streams", "2", "--out", str(tmp_path),
         ]
     )  # fmt: skip
@@ -42,11 +42,17 @@ def test_bench_quick_run_writes_results_and_plot(tmp_path: Path) -> None:
     assert streams == [("python", 1), ("python", 2), ("ghz", 1), ("ghz", 2)]
     assert all(run.get("out_of_order", 0) == 0 for run in entry["service"]["streams"])
     pairs = entry["paired"]  # --quick: one round of each load, paired with the ceiling
-    assert pairs["concurrency"] == 4  # no target names this corpus: the run's highest concurrency
-    for kind in ("unary", "stream"):
-        (only,) = pairs[kind]["rounds"]
+    assert list(pairs["unary"]) == ["4"]  # no target names this corpus: the run's highest concurrency
+    for load in (pairs["unary"]["4"], pairs["stream"]):
+        (only,) = load["rounds"]
         assert only["errors"] == {}
-        assert pairs[kind]["median_ratio"] == only["ratio"] > 0
+        assert load["median_ratio"] == only["ratio"] > 0
+    front = results["front"]  # the floor and the service with and without metrics, one round each
+    for name in ("floor", "service", "service_metrics"):
+        for kind in ("unary", "stream"):
+            assert front[name][kind]["errors"] == {}
+            assert front[name][f"{kind}_rounds"] == [front[name][kind]["docs_per_s"]]
+    assert all(front["service"]["ratio_to_floor"][kind] > 0 for kind in ("unary", "stream"))
     assert entry["service"]["memory"]["pss_mib"] > 0
     assert results["service_start_seconds"]
     assert {check["verdict"] for check in results["targets"]} <= {"PASS", "MISS", "n/a"}
