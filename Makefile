@@ -61,7 +61,7 @@ lint: setup
 protos: setup
 	$(VENV)/bin/python scripts/generate_protos.py
 
-# The full benchmark (about 15 minutes; docs/benchmarks.md). wrk comes from Debian's packages.
+# The full benchmark (about 20 minutes; docs/benchmarks.md). wrk comes from Debian's packages.
 bench: setup
 	command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
 	$(VENV)/bin/python -m bench.run
