@@ -3,8 +3,8 @@
 No network, no serialization, no queue: what spaCy itself does on every core. The model is
 loaded once and the processes are forked from it and pinned one to a CPU, as the server's
 workers are. Every batch size asked for is tried and the best is kept. Run it in a fresh
-process (`python -m bench.ceiling`), as `measure` does, so the fork happens before anything else
-has started threads.
+process (`python -m bench.ceiling`) with the environment the server's model processes start with,
+as `measure` does, so the fork happens before anything else has started threads.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from ner_server.model import ONE_BLAS_THREAD, Recognizer, load_pipeline
+from ner_server.model import MODEL_PROCESS_ENV, Recognizer, load_pipeline
 from ner_server.settings import Settings
 
 from bench import corpus as corpora
@@ -46,7 +46,10 @@ def measure(
     command += ["--batch-sizes", ",".join(str(size) for size in batch_sizes)]
     if limit is not None:
         command += ["--limit", str(limit)]
-    done = subprocess.run(command, check=True, capture_output=True, text=True, cwd=corpora.ROOT)
+    environment = {**os.environ, **MODEL_PROCESS_ENV}
+    done = subprocess.run(
+        command, check=True, capture_output=True, text=True, cwd=corpora.ROOT, env=environment
+    )
     return json.loads(done.stdout)
 
 
@@ -132,8 +135,6 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--limit", type=int)
     args = parser.parse_args(argv)
 
-    # Before numpy is first imported (by spaCy), which is when its BLAS reads this.
-    os.environ.update(ONE_BLAS_THREAD)
     corpus = corpora.load(args.corpus, args.limit)
     began = time.perf_counter()
     nlp = load_pipeline(args.model, args.pipeline, matmul=args.matmul)

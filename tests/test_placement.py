@@ -1,4 +1,5 @@
-"""Where work runs: each worker on a CPU of its own, and light traffic on one worker only."""
+"""Where work runs: each worker on a CPU of its own, in the environment made for it, and light
+traffic on one worker only."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import os
 
 import pytest
 from ner_client.proto import ner_pb2
+from ner_server.model import MODEL_PROCESS_ENV
 
 from tests import texts
 from tests.support import ServerProcess
@@ -26,6 +28,22 @@ def test_each_worker_is_pinned_to_a_cpu_of_its_own(server: ServerProcess) -> Non
     assert all(len(cpus) == 1 for cpus in affinities), affinities
     assert affinities[0] != affinities[1]
     assert set().union(*affinities) <= os.sched_getaffinity(0)
+
+
+def environment(pid: int) -> dict[str, str]:
+    with open(f"/proc/{pid}/environ", "rb") as handle:
+        entries = handle.read().decode().split("\0")
+    return dict(entry.split("=", 1) for entry in entries if "=" in entry)
+
+
+def test_model_processes_start_with_one_blas_thread_and_a_heap_that_keeps_freed_memory(
+    server: ServerProcess,
+) -> None:
+    model_processes = [server.fork_server_pid(), *server.worker_pids()]
+    assert len(model_processes) == 3
+    for pid in model_processes:
+        assert MODEL_PROCESS_ENV.items() <= environment(pid).items(), pid
+    assert not MODEL_PROCESS_ENV.items() <= environment(server.pid).items()
 
 
 def test_pinning_can_be_turned_off() -> None:

@@ -52,7 +52,7 @@ class Settings:
     max_message_bytes: int = _setting(16 * 1024 * 1024, "largest request or response message, in bytes")
     batch_max_documents: int = _setting(64, "most documents a worker runs through the model at once")
     batch_max_bytes: int = _setting(
-        36_000, "most request bytes a worker runs at once (one over-long document still runs alone)"
+        72_000, "most request bytes a worker runs at once (one over-long document still runs alone)"
     )
     batch_gather_seconds: float = _setting(
         0.015,

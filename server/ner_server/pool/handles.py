@@ -13,7 +13,7 @@ import os
 import socket
 import sys
 
-from ner_server.model import ONE_BLAS_THREAD, ModelInfo
+from ner_server.model import MODEL_PROCESS_ENV, ModelInfo
 from ner_server.pool import wire
 from ner_server.pool.messages import (
     Answer,
@@ -134,7 +134,7 @@ class ForkServer:
             str(server_end.fileno()),
             *model_args,
             pass_fds=(server_end.fileno(),),
-            env={**os.environ, **ONE_BLAS_THREAD},
+            env={**os.environ, **MODEL_PROCESS_ENV},
         )
         server_end.close()
         fork_server = cls(process, front_end)
