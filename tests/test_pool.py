@@ -170,3 +170,23 @@ def test_a_dead_fork_server_is_replaced_and_its_workers_serve_until_retired() ->
         assert entities(answer) == ["Lima"]
 
     run_with_pool(2, body)
+
+
+def test_a_lane_takes_no_more_than_its_share_of_the_documents_waiting_and_in_flight() -> None:
+    async def body(pool: WorkerPool, batcher: Batcher, batches: Batches) -> None:
+        first, _ = pool.worker_pids()
+        os.kill(first, signal.SIGSTOP)
+        try:
+            held = submit(batcher, *[call("A note from Porto.")] * 4)
+            await until(lambda: batches.sent == [2, 2] and batches.answered == 2)
+            # 2 documents wait in the stopped worker and 6 in the queue: the other lane takes 4 of
+            # the 8, not all 6, and then the 2 left.
+            later = submit(batcher, *[call("A letter from Braga.")] * 6)
+            await until(lambda: batches.answered == 8)
+        finally:
+            os.kill(first, signal.SIGCONT)
+        answered = await asyncio.gather(*held, *later)
+        assert [entities(outcome) for outcome in answered] == [["Porto"]] * 4 + [["Braga"]] * 6
+        assert batches.sent == [2, 2, 4, 2]
+
+    run_with_pool(2, body)

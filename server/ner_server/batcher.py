@@ -9,7 +9,8 @@ instead of fragmenting into batches of one. (Gathering while other workers are i
 one stream of one-word texts fell from 4,300 to 2,400 documents/s, since a stream whose window is
 full sends nothing more until it is answered.) Work that arrives while
 several workers are idle goes to the idle worker of the lowest slot, so light traffic keeps one
-worker's caches warm. The queue is bounded (load shedding), jobs whose deadline passed are
+worker's caches warm. No lane takes more than its share of the documents waiting and running, so
+the batches of callers who resend as soon as they are answered stay even across workers. The queue is bounded (load shedding), jobs whose deadline passed are
 dropped before inference, and cancelled callers' jobs are skipped.
 """
 
@@ -80,6 +81,8 @@ class Batcher:
         self._waking = False
         #: Set when a job arrives while a lane gathers.
         self._arrived: asyncio.Event | None = None
+        #: Documents in batches sent and not yet answered, over every lane.
+        self._in_flight = 0
 
     def start(self, get_worker: WorkerSource, workers: int, lanes_per_worker: int) -> None:
         for slot in range(workers):
@@ -158,6 +161,7 @@ class Batcher:
             worker = await get_worker(slot)
             batch = await self._take_share(slot, last_size, last_seconds)
             if not worker.usable:
+                self._in_flight -= len(batch)
                 self._requeue(batch)
                 continue
             started = time.monotonic()
@@ -175,6 +179,8 @@ class Batcher:
                 for waiting in batch:
                     _settle(waiting, InferenceFailed(f"the batch failed: {type(error).__name__}"))
                 continue
+            finally:
+                self._in_flight -= len(batch)
             last_size, last_seconds = len(batch), time.monotonic() - started
             self._observer.batch_answered(answer)
             for waiting, outcome in zip(batch, answer.outcomes, strict=True):
@@ -211,8 +217,11 @@ class Batcher:
                 self._arrived = None
 
     async def _take_share(self, slot: int, last_size: int, last_seconds: float) -> list[_Waiting]:
-        """Up to the limits, but no more than this lane's share of what is waiting, so one lane
-        cannot take all the work while other workers sit idle."""
+        """Up to the limits, but no more than this lane's share: of what is waiting, among the idle
+        lanes, so one lane cannot take all the work while other workers sit idle; and of what is
+        waiting or running, among all lanes, so a lane that comes back first does not take the
+        next requests of the other lanes' callers too (batches would then drift apart, one large
+        and one small, instead of staying even)."""
         limits = self._limits
         while True:
             if not self._queue:
@@ -228,7 +237,10 @@ class Batcher:
                 finally:
                     self._waking = False
             now = asyncio.get_running_loop().time()
-            share = -(-len(self._queue) // (len(self._idle) + 1))
+            queued = len(self._queue)
+            share = min(
+                -(-queued // (len(self._idle) + 1)), -(-(queued + self._in_flight) // len(self._lanes))
+            )
             batch: list[_Waiting] = []
             size = expired = abandoned = 0
             waits: list[float] = []
@@ -259,6 +271,7 @@ class Batcher:
             async with self._space:
                 self._space.notify_all()
             if batch:
+                self._in_flight += len(batch)
                 self._observer.batch_sent(len(batch), size, waits)
                 return batch
 
