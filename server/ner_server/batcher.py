@@ -1,17 +1,17 @@
 """Adaptive micro-batching: groups waiting jobs into batches and hands every caller its outcome.
 
-A batch is whatever is waiting when a worker can take more, up to a limit in jobs and in bytes.
-A lone caller is never delayed: while another worker is idle, or the queue already holds as much
-as the worker's last batch, the batch goes at once. Only when every other worker is busy does a
-worker that just answered a batch wait a little (at most a quarter of that batch's compute time,
-and `max_gather_seconds`) for its callers' next requests, so batches stay whole under load
-instead of fragmenting into batches of one. (Gathering while other workers are idle was tried:
-one stream of one-word texts fell from 4,300 to 2,400 documents/s, since a stream whose window is
-full sends nothing more until it is answered.) Work that arrives while
-several workers are idle goes to the idle worker of the lowest slot, so light traffic keeps one
-worker's caches warm. No lane takes more than its share of the documents waiting and running, so
-the batches of callers who resend as soon as they are answered stay even across workers. The queue is bounded (load shedding), jobs whose deadline passed are
-dropped before inference, and cancelled callers' jobs are skipped.
+A batch is whatever is waiting when a worker can take more, up to a limit in jobs and in bytes. A
+lone caller is never delayed: while another worker is idle, or the queue already holds as much as
+the worker's last batch, the batch goes at once. Only when every other worker is busy does a worker
+that just answered a batch wait a little (at most a quarter of that batch's compute time, and
+`max_gather_seconds`) for its callers' next requests, so batches stay whole under load instead of
+fragmenting into batches of one. (Gathering while other workers are idle was tried: one stream of
+one-word texts fell from 4,300 to 2,400 documents/s, since a stream whose window is full sends
+nothing more until it is answered.) Work that arrives while several workers are idle goes to the
+idle worker of the lowest slot, so light traffic keeps one worker's caches warm. No lane takes more
+than its share of the documents waiting and running, so the batches of callers who resend as soon
+as they are answered stay even across workers. The queue is bounded (load shedding), jobs whose
+deadline passed are dropped before inference, and cancelled callers' jobs are skipped.
 """
 
 from __future__ import annotations
