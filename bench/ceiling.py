@@ -20,7 +20,8 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from ner_server.model import MODEL_PROCESS_ENV, Recognizer, load_pipeline
+from ner_server.loading import load_pipeline
+from ner_server.model import MODEL_PROCESS_ENV, Recognizer
 from ner_server.settings import Settings
 
 from bench import corpus as corpora
@@ -125,7 +126,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--processes", type=int, default=2)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--batch-sizes", default="8,32,128")
-    parser.add_argument("--pipeline", default="ner")
+    parser.add_argument("--pipeline", default="entities")
     parser.add_argument("--model", default="en_core_web_md")
     server = Settings()
     parser.add_argument("--matmul", default=server.matmul, help="as ner-server's --matmul")

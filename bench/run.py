@@ -67,7 +67,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--workers", default="2", help="comma list: server workers = ceiling processes, each measured in turn"
     )
-    parser.add_argument("--pipeline", default="ner", help="the service's and the ceiling's pipeline")
+    parser.add_argument("--pipeline", default="entities", help="the service's and the ceiling's pipeline")
     parser.add_argument("--distinct", type=int, help="distinct paragraphs for the memory-zone check")
     parser.add_argument(
         "--pair-rounds",

@@ -20,8 +20,9 @@ import socket
 import sys
 
 from ner_server.answers import Answerer
+from ner_server.loading import PipelineUnusable, load_pipeline
 from ner_server.logs import configure_logging
-from ner_server.model import ModelNotFound, Recognizer, describe, load_pipeline
+from ner_server.model import Recognizer, describe
 from ner_server.pool import wire
 from ner_server.pool.messages import LoadFailed, ModelLoaded, Spawn, Spawned
 from ner_server.pool.worker import WARM_UP_TEXT, run_worker
@@ -34,6 +35,7 @@ def main() -> None:
     parser.add_argument("--control-fd", type=int, required=True)
     parser.add_argument("--model", required=True)
     parser.add_argument("--pipeline", required=True)
+    parser.add_argument("--code", action="append", default=[])
     parser.add_argument("--matmul", required=True)
     parser.add_argument("--keep-words", type=int, required=True)
     parser.add_argument("--max-text-chars", type=int, required=True)
@@ -48,11 +50,12 @@ def main() -> None:
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     control = socket.socket(fileno=args.control_fd)
     try:
-        nlp = load_pipeline(args.model, args.pipeline, matmul=args.matmul)
+        nlp = load_pipeline(args.model, args.pipeline, matmul=args.matmul, code=args.code)
         info = describe(nlp)
-        answerer = Answerer(Recognizer(nlp, args.keep_words), info.labels, args.max_text_chars)
+        labels = info.labels if info.labels_known else None
+        answerer = Answerer(Recognizer(nlp, args.keep_words), labels, args.max_text_chars)
         answerer.warm_up(WARM_UP_TEXT)
-    except ModelNotFound as error:
+    except PipelineUnusable as error:
         wire.send(control, LoadFailed(str(error)))
         sys.exit(1)
     except Exception as error:
