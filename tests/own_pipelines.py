@@ -150,6 +150,16 @@ def custom_component(root: Path, factory: str = "ticker_entities") -> Path:
     return _save(nlp, root / factory)
 
 
+def undeclared_entity_filter(root: Path) -> Path:
+    """A ruler, then a component from CUSTOM_CODE that removes some of its entities undeclared."""
+    import spacy
+
+    nlp = spacy.blank("en")
+    nlp.add_pipe("entity_ruler").add_patterns(COMPANY_PATTERNS)
+    nlp.add_pipe("drop_product_lines")
+    return _save(nlp, root / "undeclared-filter")
+
+
 def without_entities(root: Path) -> Path:
     import spacy
 

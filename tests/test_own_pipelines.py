@@ -30,6 +30,8 @@ class Case:
     rule_labels: tuple[str, ...] = ()
     model_name: str = "en_pipeline"
     code: tuple[str, ...] = field(default=())
+    #: The component a WARNING names when the check at start finds that the entities need it.
+    warns_of: str | None = None
 
 
 CASES = {
@@ -66,6 +68,13 @@ CASES = {
         running=("ticker_entities",),
         rule_labels=("TICKER",),
         code=(str(made.CUSTOM_CODE),),
+    ),
+    "undeclared-entity-filter": Case(
+        made.undeclared_entity_filter,
+        made.COMPANY_TEXTS,
+        running=("entity_ruler", "drop_product_lines"),
+        code=(str(made.CUSTOM_CODE),),
+        warns_of="drop_product_lines",
     ),
     "german-ruler": Case(
         made.german_ruler,
@@ -162,4 +171,10 @@ def test_the_start_log_lists_the_components_that_run_and_those_left_out(served: 
     [entry] = [entry for entry in served.server.log if entry.get("message") == "pipeline"]
     assert tuple(entry["running"]) == served.case.running
     assert tuple(entry["left_out"]) == served.case.left_out
-    assert not [entry for entry in served.server.log if entry["severity"] in ("WARNING", "ERROR")]
+    warnings = [entry for entry in served.server.log if entry["severity"] in ("WARNING", "ERROR")]
+    if served.case.warns_of is None:
+        assert warnings == []
+    else:
+        [warning] = warnings
+        assert warning["component"] == [served.case.warns_of]
+        assert served.case.warns_of in warning["message"] and "full pipeline" in warning["message"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib.util
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -76,14 +76,28 @@ def load_pipeline(model: str, pipeline: str, *, matmul: str, code: Sequence[str]
         raise PipelineUnusable(
             f"model {model!r} has no component that sets entities (its components: "
             f"{', '.join(nlp.pipe_names) or 'none'}); add a ner, an entity_ruler, a span_ruler with "
-            "annotate_ents, or a custom component declaring assigns=['doc.ents'], or use --pipeline full"
+            "annotate_ents, or a custom component declaring assigns=['doc.ents']"
         )
-    if pipeline == "full":
-        log.info("pipeline", extra={"running": nlp.pipe_names, "left_out": []})
-        return nlp
+    enabled = list(nlp.pipe_names)
+    if pipeline == "entities":
+        nlp = _reduce(nlp, setters, lambda: _load(source, model, matmul))
+    log.info(
+        "pipeline",
+        extra={
+            "running": nlp.pipe_names,
+            "left_out": [name for name in enabled if name not in nlp.pipe_names],
+        },
+    )
+    return nlp
+
+
+def _reduce(nlp: Language, setters: list[str], load_again: Callable[[], Language]) -> Language:
+    """`nlp` without the components the entities do not need, or whole when they do need them."""
     selection = select(nlp)
+    if not selection.left_out:
+        return nlp
     texts = sample_texts(nlp, setters)
-    if selection.left_out and mismatch(nlp, selection.running, texts) is not None:
+    if mismatch(nlp, selection.running, texts) is not None:
         _warn_full(nlp, selection, texts)
         return nlp
     expected = [entity_spans(doc) for doc in nlp.pipe(texts)]
@@ -92,11 +106,10 @@ def load_pipeline(model: str, pipeline: str, *, matmul: str, code: Sequence[str]
     if [entity_spans(doc) for doc in nlp.pipe(texts)] != expected:
         log.warning(
             "the entities changed once %s were removed: running the full pipeline",
-            ", ".join(selection.left_out),
-            extra={"running": list(nlp.component_names), "left_out": list(selection.left_out)},
+            " and ".join(selection.left_out),
+            extra={"component": list(selection.left_out)},
         )
-        return _load(source, model, matmul)
-    log.info("pipeline", extra={"running": list(selection.running), "left_out": list(selection.left_out)})
+        return load_again()
     return nlp
 
 
@@ -154,5 +167,5 @@ def _warn_full(nlp: Language, selection: Selection, texts: Sequence[str]) -> Non
     log.warning(
         "the entities depend on %s, which spaCy's metadata does not show: running the full pipeline",
         " and ".join(culprits),
-        extra={"running": nlp.pipe_names, "left_out": [], "component": culprits},
+        extra={"component": culprits},
     )
