@@ -7,6 +7,7 @@ server cannot serve must stop it before SERVING, with one line that names the ca
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +31,8 @@ class Case:
     rule_labels: tuple[str, ...] = ()
     model_name: str = "en_pipeline"
     code: tuple[str, ...] = field(default=())
+    #: The code files through NER_CODE instead of --code.
+    code_from_env: bool = False
     #: The component a WARNING names when the check at start finds that the entities need it.
     warns_of: str | None = None
 
@@ -68,6 +71,7 @@ CASES = {
         running=("ticker_entities",),
         rule_labels=("TICKER",),
         code=(str(made.CUSTOM_CODE),),
+        code_from_env=True,
     ),
     "undeclared-entity-filter": Case(
         made.undeclared_entity_filter,
@@ -115,7 +119,13 @@ def served(
     expected = expected_rows(nlp, case.texts)
     assert sum(map(len, expected)) >= len(case.texts), "the pipeline should find entities in these texts"
     code_args = [argument for path in case.code for argument in ("--code", path)]
-    server = ServerProcess(["--workers", "2", "--model", str(path), *code_args])
+    if case.code_from_env:
+        server = ServerProcess(
+            ["--workers", "2", "--model", str(path)],
+            env={**os.environ, "NER_CODE": os.pathsep.join(case.code)},
+        )
+    else:
+        server = ServerProcess(["--workers", "2", "--model", str(path), *code_args])
     try:
         server.wait_serving()
         yield Served(case, path, server, expected, nlp)
