@@ -12,6 +12,7 @@ socket attached. It exits when the front process closes the control socket.
 from __future__ import annotations
 
 import argparse
+import ctypes
 import gc
 import logging
 import os
@@ -63,6 +64,7 @@ def main() -> None:
         wire.send(control, LoadFailed(f"could not load model {args.model!r}: {error}"))
         sys.exit(1)
     wire.send(control, ModelLoaded(info))
+    _hand_back_freed_memory()
     # Objects that exist now are never collected, so the collector never writes to (and so
     # copies) the pages that hold them in the workers.
     gc.freeze()
@@ -77,6 +79,15 @@ def main() -> None:
         worker_end.close()
         wire.send_with_fd(control, Spawned(pid), front_end.fileno())
         front_end.close()
+
+
+def _hand_back_freed_memory() -> None:
+    """Loading freed what it left out (the model's other components); MODEL_PROCESS_ENV keeps
+    freed memory in the heap, where every worker would inherit it: give it back before forking."""
+    gc.collect()
+    malloc_trim = getattr(ctypes.CDLL(None), "malloc_trim", None)  # glibc only
+    if malloc_trim is not None:
+        malloc_trim(0)
 
 
 def _run_child(
