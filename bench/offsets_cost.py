@@ -1,6 +1,6 @@
 """What the UTF-16 offsets cost a worker: the per-document answer with and without them, same run.
 
-Runs the model (as the server loads it: `--pipeline ner`, numpy matmul, one BLAS thread) once over
+Runs the model (as the server loads it: `--pipeline entities`, numpy matmul, one BLAS thread) once over
 each corpus and keeps the Docs. Then it times what a worker does after the model for every Doc:
 the entity records, the protobuf entities and the serialized answer,
   with     the server's code (`model._records`, `convert.entities`): code point, UTF-8 and UTF-16
@@ -30,7 +30,8 @@ from typing import Any, NamedTuple
 
 from ner_client.proto import ner_pb2
 from ner_server import convert
-from ner_server.model import MODEL_PROCESS_ENV, STANDARD_MODEL, _records, load_pipeline
+from ner_server.loading import load_pipeline
+from ner_server.model import MODEL_PROCESS_ENV, STANDARD_MODEL, _records
 
 from bench import corpus
 from bench.corpus import ROOT
@@ -162,7 +163,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3, help="runs of each variant per Doc and pass")
     args = parser.parse_args()
     os.environ.update({k: v for k, v in MODEL_PROCESS_ENV.items() if k.endswith("NUM_THREADS")})
-    nlp = load_pipeline(STANDARD_MODEL, "ner", matmul="numpy")
+    nlp = load_pipeline(STANDARD_MODEL, "entities", matmul="numpy")
     paragraphs = corpus.load(corpus.PARAGRAPHS).texts
     long_documents = corpus.load(corpus.LONG).texts
     sets = {

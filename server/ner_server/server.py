@@ -54,6 +54,7 @@ def pool_arguments(settings: Settings) -> list[str]:
         *("--max-text-chars", str(settings.max_text_chars), "--log-level", settings.log_level),
         *("--keep-words", str(settings.keep_words)),
         *("--spin-seconds", str(settings.worker_spin_seconds), "--nice", str(settings.worker_nice)),
+        *(argument for path in settings.code for argument in ("--code", path)),
     ]
 
 

@@ -35,7 +35,15 @@ class Settings:
     workers: int = _setting(available_cpus, "model worker processes (default: the CPUs this process may use)")
     model: str = _setting("en_core_web_md", "an installed model package name or a model directory")
     pipeline: str = _setting(
-        "ner", "'ner' runs only the entity recognizer; 'full' runs every component", PIPELINES
+        "entities",
+        "'entities' runs only the components the entities depend on, found from the pipeline's own "
+        "metadata and checked against the full pipeline at start; 'full' runs every component",
+        PIPELINES,
+    )
+    code: tuple[str, ...] = _setting(
+        tuple,
+        "a Python file to import before the model loads, for a pipeline's custom components "
+        "(as spacy train --code); repeat the flag for several (env: paths separated by ':')",
     )
     matmul: str = _setting(
         "numpy",
