@@ -52,6 +52,9 @@ def parse_settings(argv: Sequence[str] | None = None) -> Settings:
     settings = Settings(**parsed)
     if settings.workers < 1:
         parser.error("--workers must be at least 1")
+    problem = settings.tls_problem()
+    if problem:
+        parser.error(problem)
     return settings
 
 
