@@ -11,7 +11,7 @@ import logging
 import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ner_server.entity_components import (
     Selection,
@@ -97,13 +97,13 @@ def _reduce(nlp: Language, setters: list[str], load_again: Callable[[], Language
     if not selection.left_out:
         return nlp
     texts = sample_texts(nlp, setters)
-    if mismatch(nlp, selection.running, texts) is not None:
-        _warn_full(nlp, selection, texts)
-        return nlp
     expected = [entity_spans(doc) for doc in nlp.pipe(texts)]
+    if mismatch(nlp, selection.running, texts, expected):
+        _warn_full(nlp, selection, texts, expected)
+        return nlp
     for name in [name for name in nlp.component_names if name not in selection.running]:
         nlp.remove_pipe(name)
-    if [entity_spans(doc) for doc in nlp.pipe(texts)] != expected:
+    if mismatch(nlp, nlp.pipe_names, texts, expected):
         log.warning(
             "the entities changed once %s were removed: running the full pipeline",
             " and ".join(selection.left_out),
@@ -157,12 +157,14 @@ def _unusable(error: Exception, context: str) -> PipelineUnusable:
     return PipelineUnusable(f"{context}: {type(error).__name__}: {message}")
 
 
-def _warn_full(nlp: Language, selection: Selection, texts: Sequence[str]) -> None:
+def _warn_full(nlp: Language, selection: Selection, texts: Sequence[str], expected: Sequence[Any]) -> None:
     """Name the left-out component whose return makes the entities right again."""
     culprits = [
         name
         for name in selection.left_out
-        if mismatch(nlp, [n for n in nlp.pipe_names if n in selection.running or n == name], texts) is None
+        if not mismatch(
+            nlp, [n for n in nlp.pipe_names if n in selection.running or n == name], texts, expected
+        )
     ][:1] or list(selection.left_out)
     log.warning(
         "the entities depend on %s, which spaCy's metadata does not show: running the full pipeline",
