@@ -1,0 +1,52 @@
+/**
+ * A NerService client over Connect's gRPC transport, and the calls the example and the tests
+ * make: tag one text, tag a stream of documents, slice an entity out of the caller's string.
+ */
+import { create } from "@bufbuild/protobuf";
+import { createClient, type Client } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import {
+  type Document,
+  type DocumentEntities,
+  type Entity,
+  NerService,
+  StreamExtractEntitiesRequestSchema,
+} from "./gen/ner/v1/ner_pb.js";
+
+export type NerClient = Client<typeof NerService>;
+
+/** A client for the server at `address` (host:port), over plaintext HTTP/2. */
+export function createNerClient(address: string): NerClient {
+  return createClient(NerService, createGrpcTransport({ baseUrl: `http://${address}` }));
+}
+
+/** The entity's text, sliced from the text that was sent. */
+export function span(text: string, entity: Entity): string {
+  return Array.from(text).slice(entity.startChar, entity.endChar).join("");
+}
+
+/** Tags one text. */
+export async function extract(client: NerClient, text: string, signal?: AbortSignal): Promise<Entity[]> {
+  const response = await client.extractEntities({ text }, { signal });
+  return response.entities;
+}
+
+/** Tags documents over one StreamExtractEntities call; results come back in input order. */
+export async function stream(
+  client: NerClient,
+  documents: Document[],
+  signal?: AbortSignal,
+): Promise<DocumentEntities[]> {
+  async function* requests() {
+    for (const document of documents) {
+      yield create(StreamExtractEntitiesRequestSchema, { document });
+    }
+  }
+  const results: DocumentEntities[] = [];
+  for await (const response of client.streamExtractEntities(requests(), { signal })) {
+    if (response.result) {
+      results.push(response.result);
+    }
+  }
+  return results;
+}
