@@ -61,7 +61,7 @@ $(TOOLS)/bin/protoc-gen-go-grpc:
 	GOBIN=$(TOOLS)/bin go install google.golang.org/grpc/cmd/protoc-gen-go-grpc@$(PROTOC_GEN_GO_GRPC_VERSION)
 
 clients/go/.downloaded: clients/go/go.mod clients/go/go.sum
-	cd clients/go && go mod download
+	cd clients/go && go mod download && go build ./...
 	touch $@
 
 clients/typescript/node_modules/.package-lock.json: clients/typescript/package-lock.json
