@@ -2,6 +2,7 @@ package main
 
 // These tests call a real server: tests/test_other_languages.py starts one and sets NER_ADDRESS,
 // and NER_EXPECTED names a JSON file with texts and the entities the Python client got for them.
+// NER_CA_FILE (and NER_CERT_FILE, NER_KEY_FILE) make them call over TLS (mutual TLS).
 
 import (
 	"context"
@@ -9,9 +10,6 @@ import (
 	"os"
 	"testing"
 	"time"
-
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 
 	nerv1 "ner-grpc/clients/go/nerv1"
 )
@@ -50,7 +48,7 @@ func setup(t *testing.T) (nerv1.NerServiceClient, []expectedCase, context.Contex
 	if len(cases) == 0 {
 		t.Fatal("no cases in " + expectedFile)
 	}
-	conn, err := grpc.NewClient(address, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	conn, err := Dial(address, os.Getenv("NER_CA_FILE"), os.Getenv("NER_CERT_FILE"), os.Getenv("NER_KEY_FILE"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,10 +3,13 @@
 // end_byte): Go strings are indexed by byte.
 //
 //	go run ./example -address localhost:50051
+//	go run ./example -address localhost:50051 -ca ca.pem [-cert client.pem -key client.key]
 package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
@@ -16,6 +19,7 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 
 	nerv1 "ner-grpc/clients/go/nerv1"
@@ -23,9 +27,12 @@ import (
 
 func main() {
 	address := flag.String("address", "localhost:50051", "the server's host:port")
+	caFile := flag.String("ca", "", "PEM file of the CA that signed the server's certificate (TLS); plaintext without it")
+	certFile := flag.String("cert", "", "PEM file of this client's certificate (mutual TLS)")
+	keyFile := flag.String("key", "", "PEM file of this client's private key (mutual TLS)")
 	flag.Parse()
 
-	conn, err := grpc.NewClient(*address, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	conn, err := Dial(*address, *caFile, *certFile, *keyFile)
 	if err != nil {
 		log.Fatalf("dial %s: %v", *address, err)
 	}
@@ -56,6 +63,32 @@ func main() {
 		}
 		PrintEntities(os.Stdout, result.GetId(), documents[i].GetText(), result.GetEntities())
 	}
+}
+
+// Dial connects to address: in plaintext without caFile; with it, over TLS that trusts that CA,
+// and with certFile and keyFile also presenting a client certificate (mutual TLS).
+func Dial(address, caFile, certFile, keyFile string) (*grpc.ClientConn, error) {
+	creds := insecure.NewCredentials()
+	if caFile != "" {
+		ca, err := os.ReadFile(caFile)
+		if err != nil {
+			return nil, err
+		}
+		roots := x509.NewCertPool()
+		if !roots.AppendCertsFromPEM(ca) {
+			return nil, fmt.Errorf("%s holds no PEM certificate", caFile)
+		}
+		config := &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}
+		if certFile != "" || keyFile != "" {
+			pair, err := tls.LoadX509KeyPair(certFile, keyFile)
+			if err != nil {
+				return nil, err
+			}
+			config.Certificates = []tls.Certificate{pair}
+		}
+		creds = credentials.NewTLS(config)
+	}
+	return grpc.NewClient(address, grpc.WithTransportCredentials(creds))
 }
 
 // Span is the entity's text, sliced from the text that was sent: byte offsets slice Go strings.

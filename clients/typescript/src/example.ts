@@ -3,10 +3,12 @@
  * slicing the caller's own string.
  *
  *     node dist/src/example.js localhost:50051
+ *
+ * NER_CA_FILE (and NER_CERT_FILE, NER_KEY_FILE) make it call over TLS (mutual TLS).
  */
 import { create } from "@bufbuild/protobuf";
 import { DocumentSchema, type Entity } from "./gen/ner/v1/ner_pb.js";
-import { createNerClient, extract, span, stream } from "./ner.js";
+import { createNerClient, extract, span, stream, tlsFromEnvironment } from "./ner.js";
 
 function printEntities(id: string, text: string, entities: Entity[]): void {
   for (const entity of entities) {
@@ -15,7 +17,7 @@ function printEntities(id: string, text: string, entities: Entity[]): void {
 }
 
 async function main(address: string): Promise<void> {
-  const client = createNerClient(address);
+  const client = createNerClient(address, tlsFromEnvironment());
   const signal = AbortSignal.timeout(30_000);
 
   const text = "🎉 Ada Lovelace met Charles Babbage in London in June 1833.";

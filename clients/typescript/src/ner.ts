@@ -2,6 +2,7 @@
  * A NerService client over Connect's gRPC transport, and the calls the example and the tests
  * make: tag one text, tag a stream of documents, slice an entity out of the caller's string.
  */
+import { readFileSync } from "node:fs";
 import { create } from "@bufbuild/protobuf";
 import { createClient, type Client } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
@@ -15,9 +16,33 @@ import {
 
 export type NerClient = Client<typeof NerService>;
 
-/** A client for the server at `address` (host:port), over plaintext HTTP/2. */
-export function createNerClient(address: string): NerClient {
-  return createClient(NerService, createGrpcTransport({ baseUrl: `http://${address}` }));
+/** PEM files: the CA that signed the server's certificate, and this client's certificate and key. */
+export interface TlsFiles {
+  ca: string;
+  cert?: string;
+  key?: string;
+}
+
+/**
+ * A client for the server at `address` (host:port): plaintext HTTP/2 without `tls`; with it,
+ * TLS that trusts `tls.ca`, presenting `tls.cert` and `tls.key` when given (mutual TLS).
+ */
+export function createNerClient(address: string, tls?: TlsFiles): NerClient {
+  if (!tls) {
+    return createClient(NerService, createGrpcTransport({ baseUrl: `http://${address}` }));
+  }
+  const nodeOptions = {
+    ca: readFileSync(tls.ca),
+    cert: tls.cert ? readFileSync(tls.cert) : undefined,
+    key: tls.key ? readFileSync(tls.key) : undefined,
+  };
+  return createClient(NerService, createGrpcTransport({ baseUrl: `https://${address}`, nodeOptions }));
+}
+
+/** TLS files named by NER_CA_FILE, NER_CERT_FILE and NER_KEY_FILE; none without NER_CA_FILE. */
+export function tlsFromEnvironment(): TlsFiles | undefined {
+  const { NER_CA_FILE: ca, NER_CERT_FILE: cert, NER_KEY_FILE: key } = process.env;
+  return ca ? { ca, cert, key } : undefined;
 }
 
 /** The entity's text, sliced from the text that was sent. */

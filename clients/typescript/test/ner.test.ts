@@ -1,13 +1,14 @@
 /**
  * Calls a real server: tests/test_other_languages.py starts one and sets NER_ADDRESS, and
  * NER_EXPECTED names a JSON file with texts and the entities the Python client got for them.
+ * NER_CA_FILE (and NER_CERT_FILE, NER_KEY_FILE) make them call over TLS (mutual TLS).
  */
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
 import { create } from "@bufbuild/protobuf";
 import { DocumentSchema, type Entity } from "../src/gen/ner/v1/ner_pb.js";
-import { createNerClient, extract, span, stream } from "../src/ner.js";
+import { createNerClient, extract, span, stream, tlsFromEnvironment } from "../src/ner.js";
 
 interface ExpectedEntity {
   text: string;
@@ -55,14 +56,14 @@ function check(expected: ExpectedCase, entities: Entity[]): void {
 }
 
 test("unary entities slice the caller's string", { skip }, async () => {
-  const client = createNerClient(address!);
+  const client = createNerClient(address!, tlsFromEnvironment());
   for (const expected of load()) {
     check(expected, await extract(client, expected.text, AbortSignal.timeout(60_000)));
   }
 });
 
 test("streamed entities slice the caller's string", { skip }, async () => {
-  const client = createNerClient(address!);
+  const client = createNerClient(address!, tlsFromEnvironment());
   const cases = load();
   const documents = cases.map(({ id, text }) => create(DocumentSchema, { id, text }));
   const results = await stream(client, documents, AbortSignal.timeout(60_000));
