@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from ner_server.offsets import byte_offsets
+from ner_server.offsets import encoded_offsets
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -43,7 +43,8 @@ class ModelNotFound(Exception):
 
 
 class EntityRecord(NamedTuple):
-    """One entity: offsets in code points and UTF-8 bytes, and token indices, all end-exclusive."""
+    """One entity: offsets in code points, UTF-8 bytes, token indices and UTF-16 code units, all
+    end-exclusive."""
 
     text: str
     label: str
@@ -53,6 +54,8 @@ class EntityRecord(NamedTuple):
     end_byte: int
     start_token: int
     end_token: int
+    start_utf16: int
+    end_utf16: int
 
 
 @dataclass(frozen=True)
@@ -157,7 +160,17 @@ class Recognizer:
 
 def _records(text: str, ents: Sequence) -> Iterator[EntityRecord]:  # type: ignore[type-arg]
     starts_ends = [(ent.start_char, ent.end_char) for ent in ents]
-    for ent, (start_byte, end_byte) in zip(ents, byte_offsets(text, starts_ends), strict=True):
+    encoded = encoded_offsets(text, starts_ends)
+    for ent, (start_byte, end_byte, start_utf16, end_utf16) in zip(ents, encoded, strict=True):
         yield EntityRecord(
-            ent.text, ent.label_, ent.start_char, ent.end_char, start_byte, end_byte, ent.start, ent.end
+            ent.text,
+            ent.label_,
+            ent.start_char,
+            ent.end_char,
+            start_byte,
+            end_byte,
+            ent.start,
+            ent.end,
+            start_utf16,
+            end_utf16,
         )
