@@ -59,20 +59,22 @@ def expected(server, tmp_path_factory) -> Path:
         ]
     for case in cases:
         assert case["entities"], f"{case['id']}: no entities, so nothing to slice"
+        utf16 = case["text"].encode("utf-16-le")
         for entity in case["entities"]:
             assert case["text"][entity["start_char"] : entity["end_char"]] == entity["text"]
-    # Offsets that differ between code points, bytes and UTF-16 units, or the tests prove nothing.
+            span = utf16[2 * entity["start_utf16"] : 2 * entity["end_utf16"]]
+            assert span.decode("utf-16-le") == entity["text"]
+    # Entities whose three offsets all differ, or the other languages' tests prove nothing.
     shifted = [
-        e for c in cases for e in c["entities"] if _utf16(c["text"][: e["start_char"]]) != e["start_char"]
+        e
+        for c in cases
+        for e in c["entities"]
+        if len({e["start_char"], e["start_byte"], e["start_utf16"]}) == 3
     ]
-    assert len(shifted) >= 5, "too few entities after a character outside the BMP"
+    assert len(shifted) >= 5, "too few entities after characters outside the BMP"
     path = tmp_path_factory.mktemp("clients") / "expected.json"
     path.write_text(json.dumps(cases, ensure_ascii=False))
     return path
-
-
-def _utf16(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
 
 
 def _environment(server, expected: Path) -> dict[str, str]:

@@ -23,6 +23,8 @@ type expectedEntity struct {
 	EndByte    int32  `json:"end_byte"`
 	StartToken int32  `json:"start_token"`
 	EndToken   int32  `json:"end_token"`
+	StartUTF16 int32  `json:"start_utf16"`
+	EndUTF16   int32  `json:"end_utf16"`
 }
 
 type expectedCase struct {
@@ -75,6 +77,7 @@ func check(t *testing.T, c expectedCase, entities []*nerv1.Entity) {
 			StartChar: entity.GetStartChar(), EndChar: entity.GetEndChar(),
 			StartByte: entity.GetStartByte(), EndByte: entity.GetEndByte(),
 			StartToken: entity.GetStartToken(), EndToken: entity.GetEndToken(),
+			StartUTF16: entity.GetStartUtf16(), EndUTF16: entity.GetEndUtf16(),
 		}
 		if got != c.Entities[i] {
 			t.Errorf("%s: entity %d is %+v, the Python client got %+v", c.ID, i, got, c.Entities[i])

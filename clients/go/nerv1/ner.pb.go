@@ -25,7 +25,8 @@ const (
 type ExtractEntitiesRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The text to tag. Must not be empty and must be at most
-	// `Limits.max_text_chars` code points long.
+	// `Limits.max_text_chars` code points long. Like every proto string it must
+	// be valid UTF-8, so it cannot hold a lone UTF-16 surrogate.
 	Text string `protobuf:"bytes,1,opt,name=text,proto3" json:"text,omitempty"`
 	// Only entities with these labels are returned (for example "PERSON", "GPE").
 	// Empty means every label. Unknown labels are rejected.
@@ -720,18 +721,25 @@ type Entity struct {
 	Text string `protobuf:"bytes,1,opt,name=text,proto3" json:"text,omitempty"`
 	// The entity label, for example "PERSON", "ORG", "GPE" or "DATE".
 	Label string `protobuf:"bytes,2,opt,name=label,proto3" json:"label,omitempty"`
-	// Start offset in Unicode code points, zero-based.
+	// Start offset in Unicode code points, zero-based: the pair that slices a
+	// Python string.
 	StartChar int32 `protobuf:"varint,3,opt,name=start_char,json=startChar,proto3" json:"start_char,omitempty"`
 	// End offset in Unicode code points, exclusive.
 	EndChar int32 `protobuf:"varint,4,opt,name=end_char,json=endChar,proto3" json:"end_char,omitempty"`
-	// Start offset in UTF-8 bytes, zero-based.
+	// Start offset in UTF-8 bytes, zero-based: the pair that slices a Go, Rust
+	// or C++ string.
 	StartByte int32 `protobuf:"varint,5,opt,name=start_byte,json=startByte,proto3" json:"start_byte,omitempty"`
 	// End offset in UTF-8 bytes, exclusive.
 	EndByte int32 `protobuf:"varint,6,opt,name=end_byte,json=endByte,proto3" json:"end_byte,omitempty"`
 	// Index of the first token of the entity, zero-based.
 	StartToken int32 `protobuf:"varint,7,opt,name=start_token,json=startToken,proto3" json:"start_token,omitempty"`
 	// Index one past the last token of the entity.
-	EndToken      int32 `protobuf:"varint,8,opt,name=end_token,json=endToken,proto3" json:"end_token,omitempty"`
+	EndToken int32 `protobuf:"varint,8,opt,name=end_token,json=endToken,proto3" json:"end_token,omitempty"`
+	// Start offset in UTF-16 code units, zero-based: the pair that slices a
+	// JavaScript, TypeScript, Java, Kotlin, C# or Dart string.
+	StartUtf16 int32 `protobuf:"varint,9,opt,name=start_utf16,json=startUtf16,proto3" json:"start_utf16,omitempty"`
+	// End offset in UTF-16 code units, exclusive.
+	EndUtf16      int32 `protobuf:"varint,10,opt,name=end_utf16,json=endUtf16,proto3" json:"end_utf16,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -822,6 +830,20 @@ func (x *Entity) GetEndToken() int32 {
 	return 0
 }
 
+func (x *Entity) GetStartUtf16() int32 {
+	if x != nil {
+		return x.StartUtf16
+	}
+	return 0
+}
+
+func (x *Entity) GetEndUtf16() int32 {
+	if x != nil {
+		return x.EndUtf16
+	}
+	return 0
+}
+
 var File_ner_v1_ner_proto protoreflect.FileDescriptor
 
 const file_ner_v1_ner_proto_rawDesc = "" +
@@ -866,7 +888,7 @@ const file_ner_v1_ner_proto_rawDesc = "" +
 	"\x05error\x18\x03 \x01(\v2\x15.ner.v1.DocumentErrorR\x05error\"=\n" +
 	"\rDocumentError\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\x05R\x04code\x12\x18\n" +
-	"\amessage\x18\x02 \x01(\tR\amessage\"\xe4\x01\n" +
+	"\amessage\x18\x02 \x01(\tR\amessage\"\xa2\x02\n" +
 	"\x06Entity\x12\x12\n" +
 	"\x04text\x18\x01 \x01(\tR\x04text\x12\x14\n" +
 	"\x05label\x18\x02 \x01(\tR\x05label\x12\x1d\n" +
@@ -878,7 +900,11 @@ const file_ner_v1_ner_proto_rawDesc = "" +
 	"\bend_byte\x18\x06 \x01(\x05R\aendByte\x12\x1f\n" +
 	"\vstart_token\x18\a \x01(\x05R\n" +
 	"startToken\x12\x1b\n" +
-	"\tend_token\x18\b \x01(\x05R\bendToken2\xf8\x02\n" +
+	"\tend_token\x18\b \x01(\x05R\bendToken\x12\x1f\n" +
+	"\vstart_utf16\x18\t \x01(\x05R\n" +
+	"startUtf16\x12\x1b\n" +
+	"\tend_utf16\x18\n" +
+	" \x01(\x05R\bendUtf162\xf8\x02\n" +
 	"\n" +
 	"NerService\x12R\n" +
 	"\x0fExtractEntities\x12\x1e.ner.v1.ExtractEntitiesRequest\x1a\x1f.ner.v1.ExtractEntitiesResponse\x12a\n" +

@@ -30,12 +30,21 @@ const (
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 //
 // NerService finds named entities (people, places, organisations, dates and the
-// rest) in English text with spaCy's en_core_web_md model.
+// rest) in text with a spaCy model. The model the server was started with
+// decides the language and the labels (GetModelInfo tells which); the default
+// is en_core_web_md, for English.
 //
-// Offsets are given twice: in Unicode code points (spaCy's own, what Python
-// and most scripting languages index strings by) and in UTF-8 bytes (what Go,
-// Rust and C++ index strings by). Both are zero-based with an exclusive end,
-// and both slice the request text to exactly `Entity.text`.
+// Offsets are given three times, each pair zero-based with an exclusive end,
+// and each pair slices the request text to exactly `Entity.text` in the
+// languages that index strings by its unit:
+//   - Unicode code points (`start_char`, `end_char`): Python (and a Go
+//     `[]rune`);
+//   - UTF-8 bytes (`start_byte`, `end_byte`): Go, Rust and C++;
+//   - UTF-16 code units (`start_utf16`, `end_utf16`): JavaScript and
+//     TypeScript, Java, Kotlin, C# and Dart.
+//
+// The three pairs differ only where the text holds characters outside ASCII
+// (UTF-8) or outside the Basic Multilingual Plane, such as most emoji (UTF-16).
 type NerServiceClient interface {
 	// ExtractEntities tags one text.
 	ExtractEntities(ctx context.Context, in *ExtractEntitiesRequest, opts ...grpc.CallOption) (*ExtractEntitiesResponse, error)
@@ -114,12 +123,21 @@ func (c *nerServiceClient) GetModelInfo(ctx context.Context, in *GetModelInfoReq
 // for forward compatibility.
 //
 // NerService finds named entities (people, places, organisations, dates and the
-// rest) in English text with spaCy's en_core_web_md model.
+// rest) in text with a spaCy model. The model the server was started with
+// decides the language and the labels (GetModelInfo tells which); the default
+// is en_core_web_md, for English.
 //
-// Offsets are given twice: in Unicode code points (spaCy's own, what Python
-// and most scripting languages index strings by) and in UTF-8 bytes (what Go,
-// Rust and C++ index strings by). Both are zero-based with an exclusive end,
-// and both slice the request text to exactly `Entity.text`.
+// Offsets are given three times, each pair zero-based with an exclusive end,
+// and each pair slices the request text to exactly `Entity.text` in the
+// languages that index strings by its unit:
+//   - Unicode code points (`start_char`, `end_char`): Python (and a Go
+//     `[]rune`);
+//   - UTF-8 bytes (`start_byte`, `end_byte`): Go, Rust and C++;
+//   - UTF-16 code units (`start_utf16`, `end_utf16`): JavaScript and
+//     TypeScript, Java, Kotlin, C# and Dart.
+//
+// The three pairs differ only where the text holds characters outside ASCII
+// (UTF-8) or outside the Basic Multilingual Plane, such as most emoji (UTF-16).
 type NerServiceServer interface {
 	// ExtractEntities tags one text.
 	ExtractEntities(context.Context, *ExtractEntitiesRequest) (*ExtractEntitiesResponse, error)

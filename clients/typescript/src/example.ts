@@ -1,6 +1,7 @@
 /**
  * Tags one text and a stream of documents with ner.v1.NerService, and prints every entity by
- * slicing the caller's own string.
+ * slicing the caller's own string with the UTF-16 offsets (start_utf16, end_utf16): JavaScript
+ * strings are indexed by UTF-16 code unit.
  *
  *     node dist/src/example.js localhost:50051
  *

@@ -45,9 +45,9 @@ export function tlsFromEnvironment(): TlsFiles | undefined {
   return ca ? { ca, cert, key } : undefined;
 }
 
-/** The entity's text, sliced from the text that was sent. */
+/** The entity's text, sliced from the text that was sent: UTF-16 offsets index JavaScript strings. */
 export function span(text: string, entity: Entity): string {
-  return Array.from(text).slice(entity.startChar, entity.endChar).join("");
+  return text.slice(entity.startUtf16, entity.endUtf16);
 }
 
 /** Tags one text. */

@@ -19,6 +19,8 @@ interface ExpectedEntity {
   end_byte: number;
   start_token: number;
   end_token: number;
+  start_utf16: number;
+  end_utf16: number;
 }
 
 interface ExpectedCase {
@@ -40,7 +42,7 @@ function load(): ExpectedCase[] {
 /** Every entity slices the text to its own text, and the entities are the Python client's. */
 function check(expected: ExpectedCase, entities: Entity[]): void {
   for (const entity of entities) {
-    assert.equal(span(expected.text, entity), entity.text, `${expected.id}: ${entity.label} at ${entity.startChar}`);
+    assert.equal(span(expected.text, entity), entity.text, `${expected.id}: ${entity.label} at ${entity.startUtf16}`);
   }
   const got = entities.map((entity) => ({
     text: entity.text,
@@ -51,6 +53,8 @@ function check(expected: ExpectedCase, entities: Entity[]): void {
     end_byte: entity.endByte,
     start_token: entity.startToken,
     end_token: entity.endToken,
+    start_utf16: entity.startUtf16,
+    end_utf16: entity.endUtf16,
   }));
   assert.deepEqual(got, expected.entities, expected.id);
 }

@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file ner/v1/ner.proto.
  */
 export const file_ner_v1_ner: GenFile = /*@__PURE__*/
-  fileDesc("ChBuZXIvdjEvbmVyLnByb3RvEgZuZXIudjEiNgoWRXh0cmFjdEVudGl0aWVzUmVxdWVzdBIMCgR0ZXh0GAEgASgJEg4KBmxhYmVscxgCIAMoCSI7ChdFeHRyYWN0RW50aXRpZXNSZXNwb25zZRIgCghlbnRpdGllcxgBIAMoCzIOLm5lci52MS5FbnRpdHkiUgobQmF0Y2hFeHRyYWN0RW50aXRpZXNSZXF1ZXN0EiMKCWRvY3VtZW50cxgBIAMoCzIQLm5lci52MS5Eb2N1bWVudBIOCgZsYWJlbHMYAiADKAkiSQocQmF0Y2hFeHRyYWN0RW50aXRpZXNSZXNwb25zZRIpCgdyZXN1bHRzGAEgAygLMhgubmVyLnYxLkRvY3VtZW50RW50aXRpZXMiUgocU3RyZWFtRXh0cmFjdEVudGl0aWVzUmVxdWVzdBIiCghkb2N1bWVudBgBIAEoCzIQLm5lci52MS5Eb2N1bWVudBIOCgZsYWJlbHMYAiADKAkiSQodU3RyZWFtRXh0cmFjdEVudGl0aWVzUmVzcG9uc2USKAoGcmVzdWx0GAEgASgLMhgubmVyLnYxLkRvY3VtZW50RW50aXRpZXMiFQoTR2V0TW9kZWxJbmZvUmVxdWVzdCKrAQoUR2V0TW9kZWxJbmZvUmVzcG9uc2USEgoKbW9kZWxfbmFtZRgBIAEoCRIVCg1tb2RlbF92ZXJzaW9uGAIgASgJEhUKDXNwYWN5X3ZlcnNpb24YAyABKAkSDgoGbGFiZWxzGAQgAygJEhAKCHBpcGVsaW5lGAUgAygJEh4KBmxpbWl0cxgGIAEoCzIOLm5lci52MS5MaW1pdHMSDwoHd29ya2VycxgHIAEoBSJvCgZMaW1pdHMSFgoObWF4X3RleHRfY2hhcnMYASABKAUSGwoTbWF4X2JhdGNoX2RvY3VtZW50cxgCIAEoBRIZChFtYXhfbWVzc2FnZV9ieXRlcxgDIAEoBRIVCg1zdHJlYW1fd2luZG93GAQgASgFIiQKCERvY3VtZW50EgoKAmlkGAEgASgJEgwKBHRleHQYAiABKAkiZgoQRG9jdW1lbnRFbnRpdGllcxIKCgJpZBgBIAEoCRIgCghlbnRpdGllcxgCIAMoCzIOLm5lci52MS5FbnRpdHkSJAoFZXJyb3IYAyABKAsyFS5uZXIudjEuRG9jdW1lbnRFcnJvciIuCg1Eb2N1bWVudEVycm9yEgwKBGNvZGUYASABKAUSDwoHbWVzc2FnZRgCIAEoCSKZAQoGRW50aXR5EgwKBHRleHQYASABKAkSDQoFbGFiZWwYAiABKAkSEgoKc3RhcnRfY2hhchgDIAEoBRIQCghlbmRfY2hhchgEIAEoBRISCgpzdGFydF9ieXRlGAUgASgFEhAKCGVuZF9ieXRlGAYgASgFEhMKC3N0YXJ0X3Rva2VuGAcgASgFEhEKCWVuZF90b2tlbhgIIAEoBTL4AgoKTmVyU2VydmljZRJSCg9FeHRyYWN0RW50aXRpZXMSHi5uZXIudjEuRXh0cmFjdEVudGl0aWVzUmVxdWVzdBofLm5lci52MS5FeHRyYWN0RW50aXRpZXNSZXNwb25zZRJhChRCYXRjaEV4dHJhY3RFbnRpdGllcxIjLm5lci52MS5CYXRjaEV4dHJhY3RFbnRpdGllc1JlcXVlc3QaJC5uZXIudjEuQmF0Y2hFeHRyYWN0RW50aXRpZXNSZXNwb25zZRJoChVTdHJlYW1FeHRyYWN0RW50aXRpZXMSJC5uZXIudjEuU3RyZWFtRXh0cmFjdEVudGl0aWVzUmVxdWVzdBolLm5lci52MS5TdHJlYW1FeHRyYWN0RW50aXRpZXNSZXNwb25zZSgBMAESSQoMR2V0TW9kZWxJbmZvEhsubmVyLnYxLkdldE1vZGVsSW5mb1JlcXVlc3QaHC5uZXIudjEuR2V0TW9kZWxJbmZvUmVzcG9uc2ViBnByb3RvMw");
+  fileDesc("ChBuZXIvdjEvbmVyLnByb3RvEgZuZXIudjEiNgoWRXh0cmFjdEVudGl0aWVzUmVxdWVzdBIMCgR0ZXh0GAEgASgJEg4KBmxhYmVscxgCIAMoCSI7ChdFeHRyYWN0RW50aXRpZXNSZXNwb25zZRIgCghlbnRpdGllcxgBIAMoCzIOLm5lci52MS5FbnRpdHkiUgobQmF0Y2hFeHRyYWN0RW50aXRpZXNSZXF1ZXN0EiMKCWRvY3VtZW50cxgBIAMoCzIQLm5lci52MS5Eb2N1bWVudBIOCgZsYWJlbHMYAiADKAkiSQocQmF0Y2hFeHRyYWN0RW50aXRpZXNSZXNwb25zZRIpCgdyZXN1bHRzGAEgAygLMhgubmVyLnYxLkRvY3VtZW50RW50aXRpZXMiUgocU3RyZWFtRXh0cmFjdEVudGl0aWVzUmVxdWVzdBIiCghkb2N1bWVudBgBIAEoCzIQLm5lci52MS5Eb2N1bWVudBIOCgZsYWJlbHMYAiADKAkiSQodU3RyZWFtRXh0cmFjdEVudGl0aWVzUmVzcG9uc2USKAoGcmVzdWx0GAEgASgLMhgubmVyLnYxLkRvY3VtZW50RW50aXRpZXMiFQoTR2V0TW9kZWxJbmZvUmVxdWVzdCKrAQoUR2V0TW9kZWxJbmZvUmVzcG9uc2USEgoKbW9kZWxfbmFtZRgBIAEoCRIVCg1tb2RlbF92ZXJzaW9uGAIgASgJEhUKDXNwYWN5X3ZlcnNpb24YAyABKAkSDgoGbGFiZWxzGAQgAygJEhAKCHBpcGVsaW5lGAUgAygJEh4KBmxpbWl0cxgGIAEoCzIOLm5lci52MS5MaW1pdHMSDwoHd29ya2VycxgHIAEoBSJvCgZMaW1pdHMSFgoObWF4X3RleHRfY2hhcnMYASABKAUSGwoTbWF4X2JhdGNoX2RvY3VtZW50cxgCIAEoBRIZChFtYXhfbWVzc2FnZV9ieXRlcxgDIAEoBRIVCg1zdHJlYW1fd2luZG93GAQgASgFIiQKCERvY3VtZW50EgoKAmlkGAEgASgJEgwKBHRleHQYAiABKAkiZgoQRG9jdW1lbnRFbnRpdGllcxIKCgJpZBgBIAEoCRIgCghlbnRpdGllcxgCIAMoCzIOLm5lci52MS5FbnRpdHkSJAoFZXJyb3IYAyABKAsyFS5uZXIudjEuRG9jdW1lbnRFcnJvciIuCg1Eb2N1bWVudEVycm9yEgwKBGNvZGUYASABKAUSDwoHbWVzc2FnZRgCIAEoCSLBAQoGRW50aXR5EgwKBHRleHQYASABKAkSDQoFbGFiZWwYAiABKAkSEgoKc3RhcnRfY2hhchgDIAEoBRIQCghlbmRfY2hhchgEIAEoBRISCgpzdGFydF9ieXRlGAUgASgFEhAKCGVuZF9ieXRlGAYgASgFEhMKC3N0YXJ0X3Rva2VuGAcgASgFEhEKCWVuZF90b2tlbhgIIAEoBRITCgtzdGFydF91dGYxNhgJIAEoBRIRCgllbmRfdXRmMTYYCiABKAUy+AIKCk5lclNlcnZpY2USUgoPRXh0cmFjdEVudGl0aWVzEh4ubmVyLnYxLkV4dHJhY3RFbnRpdGllc1JlcXVlc3QaHy5uZXIudjEuRXh0cmFjdEVudGl0aWVzUmVzcG9uc2USYQoUQmF0Y2hFeHRyYWN0RW50aXRpZXMSIy5uZXIudjEuQmF0Y2hFeHRyYWN0RW50aXRpZXNSZXF1ZXN0GiQubmVyLnYxLkJhdGNoRXh0cmFjdEVudGl0aWVzUmVzcG9uc2USaAoVU3RyZWFtRXh0cmFjdEVudGl0aWVzEiQubmVyLnYxLlN0cmVhbUV4dHJhY3RFbnRpdGllc1JlcXVlc3QaJS5uZXIudjEuU3RyZWFtRXh0cmFjdEVudGl0aWVzUmVzcG9uc2UoATABEkkKDEdldE1vZGVsSW5mbxIbLm5lci52MS5HZXRNb2RlbEluZm9SZXF1ZXN0GhwubmVyLnYxLkdldE1vZGVsSW5mb1Jlc3BvbnNlYgZwcm90bzM");
 
 /**
  * ExtractEntitiesRequest carries one text to tag.
@@ -20,7 +20,8 @@ export const file_ner_v1_ner: GenFile = /*@__PURE__*/
 export type ExtractEntitiesRequest = Message<"ner.v1.ExtractEntitiesRequest"> & {
   /**
    * The text to tag. Must not be empty and must be at most
-   * `Limits.max_text_chars` code points long.
+   * `Limits.max_text_chars` code points long. Like every proto string it must
+   * be valid UTF-8, so it cannot hold a lone UTF-16 surrogate.
    *
    * @generated from field: string text = 1;
    */
@@ -396,7 +397,8 @@ export type Entity = Message<"ner.v1.Entity"> & {
   label: string;
 
   /**
-   * Start offset in Unicode code points, zero-based.
+   * Start offset in Unicode code points, zero-based: the pair that slices a
+   * Python string.
    *
    * @generated from field: int32 start_char = 3;
    */
@@ -410,7 +412,8 @@ export type Entity = Message<"ner.v1.Entity"> & {
   endChar: number;
 
   /**
-   * Start offset in UTF-8 bytes, zero-based.
+   * Start offset in UTF-8 bytes, zero-based: the pair that slices a Go, Rust
+   * or C++ string.
    *
    * @generated from field: int32 start_byte = 5;
    */
@@ -436,6 +439,21 @@ export type Entity = Message<"ner.v1.Entity"> & {
    * @generated from field: int32 end_token = 8;
    */
   endToken: number;
+
+  /**
+   * Start offset in UTF-16 code units, zero-based: the pair that slices a
+   * JavaScript, TypeScript, Java, Kotlin, C# or Dart string.
+   *
+   * @generated from field: int32 start_utf16 = 9;
+   */
+  startUtf16: number;
+
+  /**
+   * End offset in UTF-16 code units, exclusive.
+   *
+   * @generated from field: int32 end_utf16 = 10;
+   */
+  endUtf16: number;
 };
 
 /**
@@ -447,12 +465,20 @@ export const EntitySchema: GenMessage<Entity> = /*@__PURE__*/
 
 /**
  * NerService finds named entities (people, places, organisations, dates and the
- * rest) in English text with spaCy's en_core_web_md model.
+ * rest) in text with a spaCy model. The model the server was started with
+ * decides the language and the labels (GetModelInfo tells which); the default
+ * is en_core_web_md, for English.
  *
- * Offsets are given twice: in Unicode code points (spaCy's own, what Python
- * and most scripting languages index strings by) and in UTF-8 bytes (what Go,
- * Rust and C++ index strings by). Both are zero-based with an exclusive end,
- * and both slice the request text to exactly `Entity.text`.
+ * Offsets are given three times, each pair zero-based with an exclusive end,
+ * and each pair slices the request text to exactly `Entity.text` in the
+ * languages that index strings by its unit:
+ *   - Unicode code points (`start_char`, `end_char`): Python (and a Go
+ *     `[]rune`);
+ *   - UTF-8 bytes (`start_byte`, `end_byte`): Go, Rust and C++;
+ *   - UTF-16 code units (`start_utf16`, `end_utf16`): JavaScript and
+ *     TypeScript, Java, Kotlin, C# and Dart.
+ * The three pairs differ only where the text holds characters outside ASCII
+ * (UTF-8) or outside the Basic Multilingual Plane, such as most emoji (UTF-16).
  *
  * @generated from service ner.v1.NerService
  */
