@@ -95,15 +95,14 @@ def _go() -> str:
     return go
 
 
-def _node() -> str:
+@pytest.fixture(scope="module")
+def node() -> str:
+    """node, with the TypeScript client compiled into clients/typescript/dist."""
     node = require_tool("node")
     if not (TS_CLIENT / "node_modules" / ".package-lock.json").exists():
         unavailable("the TypeScript client's packages are not installed (make setup)")
-    return node
-
-
-def _build_typescript(node: str) -> None:
     _run([node, "node_modules/typescript/bin/tsc", "-p", "."], TS_CLIENT)
+    return node
 
 
 def _python_lines(server) -> list[str]:
@@ -126,9 +125,7 @@ def test_go_example_prints_what_the_python_client_finds(server) -> None:
     assert output.splitlines() == _python_lines(server)
 
 
-def test_typescript_client_slices_by_utf16_unary_and_streamed(server, expected) -> None:
-    node = _node()
-    _build_typescript(node)
+def test_typescript_client_slices_by_utf16_unary_and_streamed(server, expected, node) -> None:
     output = _run(
         [node, "--test", "--test-reporter=tap", "dist/test/"], TS_CLIENT, _environment(server, expected)
     )
@@ -136,9 +133,7 @@ def test_typescript_client_slices_by_utf16_unary_and_streamed(server, expected) 
     assert counts == {"pass": "2", "fail": "0", "skipped": "0", "cancelled": "0"}, output
 
 
-def test_typescript_example_prints_what_the_python_client_finds(server) -> None:
-    node = _node()
-    _build_typescript(node)
+def test_typescript_example_prints_what_the_python_client_finds(server, node) -> None:
     output = _run([node, "dist/src/example.js", server.address], TS_CLIENT)
     assert output.splitlines() == _python_lines(server)
 
