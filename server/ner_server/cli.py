@@ -41,6 +41,9 @@ def parse_settings(argv: Sequence[str] | None = None) -> Settings:
     settings = Settings(**vars(parser.parse_args(argv)))
     if settings.workers < 1:
         parser.error("--workers must be at least 1")
+    problem = settings.tls_problem()
+    if problem:
+        parser.error(problem)
     return settings
 
 
