@@ -1,6 +1,7 @@
 """The generated Go and TypeScript clients against the real server: their own tests (`go test`,
 `node --test`) and their examples, run with the server's address and the entities the Python
-client got for the same texts; and their stubs are what `buf generate` makes of protos/."""
+client got for the same texts, in plaintext and over mutual TLS; and their stubs are what
+`buf generate` makes of protos/."""
 
 from __future__ import annotations
 
@@ -8,12 +9,16 @@ import json
 import os
 import re
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
+import grpc
 import pytest
 from ner_client import NerClient
 
+from tests.certs import CertFiles, write_set
 from tests.conftest import ROOT, require_tool, unavailable
+from tests.support import ServerProcess
 
 GO_CLIENT = ROOT / "clients" / "go"
 TS_CLIENT = ROOT / "clients" / "typescript"
@@ -77,8 +82,31 @@ def expected(server, tmp_path_factory) -> Path:
     return path
 
 
-def _environment(server, expected: Path) -> dict[str, str]:
-    return {**os.environ, "NER_ADDRESS": server.address, "NER_EXPECTED": str(expected)}
+@pytest.fixture(scope="module")
+def mtls_server(tmp_path_factory) -> Iterator[tuple[ServerProcess, CertFiles]]:
+    """A server that serves mutual TLS, with the files of its CA and of a client it trusts."""
+    files = write_set(tmp_path_factory.mktemp("certs"))
+    flags = ["--tls-cert", str(files.server_cert), "--tls-key", str(files.server_key)]
+    credentials = grpc.ssl_channel_credentials(
+        files.ca.read_bytes(), files.client_key.read_bytes(), files.client_cert.read_bytes()
+    )
+    server = ServerProcess(
+        ["--workers", "1", *flags, "--tls-client-ca", str(files.ca)], credentials=credentials
+    )
+    server.wait_serving(120)
+    yield server, files
+    server.stop()
+
+
+def _environment(server, expected: Path, files: CertFiles | None = None) -> dict[str, str]:
+    environment = {**os.environ, "NER_ADDRESS": server.address, "NER_EXPECTED": str(expected)}
+    if files is not None:
+        environment |= {
+            "NER_CA_FILE": str(files.ca),
+            "NER_CERT_FILE": str(files.client_cert),
+            "NER_KEY_FILE": str(files.client_key),
+        }
+    return environment
 
 
 def _run(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> str:
@@ -113,11 +141,20 @@ def _python_lines(server) -> list[str]:
         ]
 
 
-def test_go_client_slices_by_bytes_unary_and_streamed(server, expected) -> None:
-    output = _run([_go(), "test", "-count=1", "-v", "./..."], GO_CLIENT, _environment(server, expected))
+def _go_test(environment: dict[str, str]) -> None:
+    output = _run([_go(), "test", "-count=1", "-v", "./..."], GO_CLIENT, environment)
     for name in ("TestUnaryEntitiesSliceByBytes", "TestStreamedEntitiesSliceByBytes"):
         assert f"--- PASS: {name}" in output, output
     assert "--- SKIP" not in output, output
+
+
+def test_go_client_slices_by_bytes_unary_and_streamed(server, expected) -> None:
+    _go_test(_environment(server, expected))
+
+
+def test_go_client_calls_over_mutual_tls(mtls_server, expected) -> None:
+    server, files = mtls_server
+    _go_test(_environment(server, expected, files))
 
 
 def test_go_example_prints_what_the_python_client_finds(server) -> None:
@@ -125,12 +162,19 @@ def test_go_example_prints_what_the_python_client_finds(server) -> None:
     assert output.splitlines() == _python_lines(server)
 
 
-def test_typescript_client_slices_by_utf16_unary_and_streamed(server, expected, node) -> None:
-    output = _run(
-        [node, "--test", "--test-reporter=tap", "dist/test/"], TS_CLIENT, _environment(server, expected)
-    )
+def _node_test(node: str, environment: dict[str, str]) -> None:
+    output = _run([node, "--test", "--test-reporter=tap", "dist/test/"], TS_CLIENT, environment)
     counts = dict(re.findall(r"^# (pass|fail|skipped|cancelled) (\d+)$", output, re.M))
     assert counts == {"pass": "2", "fail": "0", "skipped": "0", "cancelled": "0"}, output
+
+
+def test_typescript_client_slices_by_utf16_unary_and_streamed(server, expected, node) -> None:
+    _node_test(node, _environment(server, expected))
+
+
+def test_typescript_client_calls_over_mutual_tls(mtls_server, expected, node) -> None:
+    server, files = mtls_server
+    _node_test(node, _environment(server, expected, files))
 
 
 def test_typescript_example_prints_what_the_python_client_finds(server, node) -> None:
