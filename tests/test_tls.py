@@ -15,6 +15,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from ner_client import NerClient
 
 from tests.certs import Authority, CertFiles, write_set
+from tests.conftest import require_tool
 from tests.support import ServerProcess
 from tests.tag_support import run_tag
 
@@ -132,6 +133,40 @@ def test_mtls_server_refuses_a_client_certificate_from_another_ca(mtls_server, a
         files.ca.read_bytes(), other.client_key.read_bytes(), other.client_cert.read_bytes()
     )
     assert health_code(mtls_server.address, credentials) == grpc.StatusCode.UNAVAILABLE
+
+
+def run_tool(*command: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [require_tool(command[0]), *command[1:]], capture_output=True, text=True, timeout=120
+    )
+
+
+def test_grpcurl_and_ghz_call_over_mutual_tls(mtls_server, authorities) -> None:
+    files, _ = authorities
+    ca, cert, key = str(files.ca), str(files.client_cert), str(files.client_key)
+    address, request = mtls_server.address, json.dumps({"text": TEXT})
+    listed = run_tool("grpcurl", "-cacert", ca, "-cert", cert, "-key", key, address, "list")
+    assert listed.returncode == 0, listed.stderr
+    assert {"ner.v1.NerService", "grpc.health.v1.Health"} <= set(listed.stdout.split())
+    method = "ner.v1.NerService/ExtractEntities"
+    called = run_tool("grpcurl", "-cacert", ca, "-cert", cert, "-key", key, "-d", request, address, method)
+    assert called.returncode == 0, called.stderr
+    assert "Lisbon" in {entity["text"] for entity in json.loads(called.stdout)["entities"]}
+    assert run_tool("grpcurl", "-cacert", ca, address, "list").returncode != 0
+    tls = ("--cacert", ca, "--cert", cert, "--key", key)
+    load = (
+        "--call",
+        "ner.v1.NerService.ExtractEntities",
+        "-d",
+        request,
+        "--concurrency",
+        "2",
+        "--total",
+        "20",
+    )
+    report = run_tool("ghz", "--format", "json", *tls, *load, address)
+    assert report.returncode == 0, report.stderr
+    assert json.loads(report.stdout)["statusCodeDistribution"] == {"OK": 20}
 
 
 def test_ner_tag_tags_over_mutual_tls(mtls_server, authorities, tmp_path: Path) -> None:
