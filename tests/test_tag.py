@@ -105,15 +105,29 @@ def test_server_killed_and_restarted_on_same_port_mid_run_tags_every_document_ex
     assert read_jsonl(output) == expected[:SLICE]
 
 
+@pytest.mark.parametrize(
+    "streams",
+    [["--streams", "1"], ["--streams", "3", "--stream-documents", "7"]],
+    ids=["one-stream", "rolling-streams"],
+)
 def test_resume_after_the_command_is_killed_mid_run_tags_every_document_exactly_once(
     server: ServerProcess,
     slice_file: Path,
     corpus_rows: list[dict[str, Any]],
     expected: list[dict[str, Any]],
     tmp_path: Path,
+    streams: list[str],
 ) -> None:
     output = tmp_path / "tagged.jsonl"
-    options = ["--target", server.address, "--output", str(output), "--streams", "1", "--window", "4"]
+    options = [
+        "--target",
+        server.address,
+        "--output",
+        str(output),
+        "--window",
+        "4",
+        *streams,
+    ]
     # The first run reads a part of the input from a stdin left open, so it is mid-run when killed.
     command = start_tag(["-", *options], stdin=True)
     try:
@@ -132,6 +146,20 @@ def test_resume_after_the_command_is_killed_mid_run_tags_every_document_exactly_
     assert resumed.returncode == 0, resumed.stderr
     assert f"{written} skipped" in resumed.stderr
     assert f"{SLICE - written} documents" in resumed.stderr
+    assert read_jsonl(output) == expected[:SLICE]
+
+
+def test_streams_that_roll_over_every_few_documents_tag_every_document_once_in_order(
+    server: ServerProcess, slice_file: Path, expected: list[dict[str, Any]], tmp_path: Path
+) -> None:
+    output = tmp_path / "tagged.jsonl"
+    flags = ["--streams", "3", "--window", "4", "--stream-documents", "9"]
+    done = run_tag([str(slice_file), "-t", server.address, "-o", str(output), *flags])
+    assert done.returncode == 0, done.stderr
+    rolled = re.search(r"(\d+) roll-overs", done.stderr)
+    # Every call but the last of each stream ends after 9 documents.
+    assert rolled and int(rolled[1]) >= SLICE // 9 - 3, done.stderr
+    assert "reconnects" not in done.stderr
     assert read_jsonl(output) == expected[:SLICE]
 
 

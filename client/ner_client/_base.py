@@ -30,6 +30,8 @@ class BaseClient:
         retries: bool = True,
     ) -> None:
         self.target = target
+        self.tls = tls
+        self.id_token = id_token
         self.timeout = timeout
         self.stream_timeout = stream_timeout
         self._channel: Any = open_channel(target, tls, id_token, asyncio=self._asyncio, retries=retries)

@@ -12,6 +12,7 @@ import signal
 import sys
 from collections.abc import Sequence
 
+from ner_client.tag.engine import BulkSettings
 from ner_client.tag.inputs import FORMATS, check_inputs
 from ner_client.tag.pipeline import Summary, TagOptions, UsageError, tag
 from ner_client.tag.retry import ConnectionFailed
@@ -21,8 +22,9 @@ EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE = 0, 1, 2
 DESCRIPTION = """\
 Tag documents with named entities through ner.v1.NerService, streaming them over parallel
 gRPC streams. Output is JSONL {"id", "entities", <other input fields>} in input order.
-Broken streams are reconnected and only unanswered documents are sent again; --resume
-continues an interrupted run from its output file."""
+Each stream is ended cleanly and replaced every --stream-seconds, so a load balancer spreads
+the job over instances added while it runs. Broken streams are reconnected and only unanswered
+documents are sent again; --resume continues an interrupted run from its output file."""
 
 
 def parser() -> argparse.ArgumentParser:
@@ -54,6 +56,20 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--stream-timeout", type=float, default=3600.0, help="deadline of one stream, in seconds")
     p.add_argument(
+        "--stream-seconds",
+        type=_not_negative,
+        default=BulkSettings.stream_seconds,
+        help="end each stream cleanly after this many seconds and open a new one, routed afresh; "
+        "0 never (default: %(default)s)",
+    )
+    p.add_argument(
+        "--stream-documents",
+        type=_not_negative_int,
+        default=BulkSettings.stream_documents,
+        help="end each stream cleanly after this many documents and open a new one; 0 never "
+        "(default: %(default)s)",
+    )
+    p.add_argument(
         "--buffer", type=_positive, default=0, help="most documents outstanding (default: 4x in flight)"
     )
     bar = p.add_mutually_exclusive_group()
@@ -72,6 +88,20 @@ def _positive(value: str) -> int:
     return number
 
 
+def _not_negative(value: str) -> float:
+    number = float(value)
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
+    return number
+
+
+def _not_negative_int(value: str) -> int:
+    number = int(value)
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {number}")
+    return number
+
+
 def options_from(args: argparse.Namespace) -> TagOptions:
     labels = tuple(label.strip() for group in args.labels for label in group.split(",") if label.strip())
     return TagOptions(
@@ -81,15 +111,19 @@ def options_from(args: argparse.Namespace) -> TagOptions:
         tls=args.tls,
         id_token=args.id_token,
         labels=labels,
-        streams=args.streams,
-        window=args.window,
+        bulk=BulkSettings(
+            streams=args.streams,
+            window=args.window,
+            stream_documents=args.stream_documents,
+            stream_seconds=args.stream_seconds,
+            stream_timeout=args.stream_timeout,
+            retry_budget=args.retry_timeout,
+            buffer=args.buffer,
+        ),
         errors=args.errors,
         resume=args.resume,
         format=args.format,
         keep_text=args.keep_text,
-        retry_budget=args.retry_timeout,
-        stream_timeout=args.stream_timeout,
-        buffer=args.buffer,
         progress=args.progress,
         quiet=args.quiet,
     )
@@ -116,6 +150,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         skipped = f", {summary.skipped} skipped (already written)" if summary.skipped else ""
         reconnects = f", {summary.reconnects} reconnects" if summary.reconnects else ""
         reconnects += f", {summary.retried} retried" if summary.retried else ""
+        reconnects += f", {summary.rollovers} roll-overs" if summary.rollovers else ""
         print(
             f"ner-tag: {summary.documents} documents, {summary.entities} entities, {summary.errors} errors"
             f"{skipped}{reconnects}, {summary.seconds:.1f} s, {rate:.1f} docs/s",
