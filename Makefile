@@ -18,6 +18,7 @@ help:
 	@echo "make setup  build .venv with the server and the client and install grpcurl, ghz and buf into .tools"
 	@echo "make protos regenerate the Python stubs from protos/"
 	@echo "make lint   buf lint, buf format, ruff"
+	@echo "make balancer N=3  N ner-server instances (one worker each) behind nginx on port 50051"
 	@echo "make bench  the full benchmark (see docs/benchmarks.md)"
 	@echo "make image-test  build the Dockerfile with buildah, run it with podman, check it (docs/deploy.md)"
 	@echo "make deploy PROJECT=... REGION=...  build with Cloud Build and deploy to Cloud Run (docs/deploy.md)"
@@ -35,7 +36,7 @@ $(VENV)/.installed: pyproject.toml client/pyproject.toml
 	$(VENV)/bin/python -m pip install --quiet -e ./client -e '.[dev,bench]'
 	touch $@
 
-tools: $(TOOLS)/bin/grpcurl $(TOOLS)/bin/ghz $(TOOLS)/node_modules/.bin/buf
+tools: $(TOOLS)/bin/grpcurl $(TOOLS)/bin/ghz $(TOOLS)/node_modules/.bin/buf $(TOOLS)/bin/nginx
 
 $(TOOLS)/bin/grpcurl:
 	GOBIN=$(TOOLS)/bin go install github.com/fullstorydev/grpcurl/cmd/grpcurl@$(GRPCURL_VERSION)
@@ -45,6 +46,17 @@ $(TOOLS)/bin/ghz:
 
 $(TOOLS)/node_modules/.bin/buf:
 	npm install --silent --no-audit --no-fund --prefix $(TOOLS) @bufbuild/buf@$(BUF_VERSION)
+
+# nginx for the local load balancer (deploy/balancer): the binary of Debian's nginx package,
+# unpacked into .tools without installing the package, so no system service starts on port 80.
+# Where the package cannot be unpacked, it is installed (apt-get install nginx) instead.
+$(TOOLS)/bin/nginx:
+	mkdir -p $(TOOLS)/bin
+	if command -v nginx >/dev/null; then ln -sf "$$(command -v nginx)" $@; else \
+	  folder=$$(mktemp -d) && (cd $$folder && { apt-get download nginx 2>/dev/null || \
+	    { apt-get update -qq && apt-get download nginx; }; } && dpkg-deb -x nginx_*.deb unpacked) && \
+	  cp $$folder/unpacked/usr/sbin/nginx $@ && rm -rf $$folder && $@ -v || \
+	  { rm -rf $$folder $@; apt-get update -qq && apt-get install -y -qq nginx && ln -sf "$$(command -v nginx)" $@; }; fi
 
 run: setup
 	$(VENV)/bin/ner-server --port 50051
@@ -75,6 +87,14 @@ image-test: setup
 	@cat build/image-test.json
 
 include deploy/deploy.mk
+
+# A local stand-in for Cloud Run's front end: nginx routing each gRPC call on its own over N
+# instances (deploy/balancer/nginx.conf; docs/deploy.md, "Bulk jobs"). Ctrl-C stops it all.
+N ?= 3
+BALANCER_PORT ?= 50051
+.PHONY: balancer
+balancer: setup
+	$(VENV)/bin/python scripts/balancer.py --instances $(N) --port $(BALANCER_PORT)
 
 # Seconds, not minutes: the benchmark still runs end to end (also part of `make test`).
 bench-smoke: setup
