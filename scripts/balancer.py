@@ -188,7 +188,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--instances", type=int, default=3, help="ner-server instances (one worker each)")
     parser.add_argument("--port", type=int, default=50051, help="the balancer's port on 127.0.0.1")
     args = parser.parse_args(argv)
-    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    signal.signal(signal.SIGTERM, _interrupt)
     instances: list[subprocess.Popen[str]] = []
     try:
         upstreams = []
@@ -201,7 +201,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         nginx = Nginx(upstreams, port=args.port)
         print(f"balancer {nginx.address} (config {nginx.config}); Ctrl-C stops it all", flush=True)
         try:
-            signal.sigwait({signal.SIGINT, signal.SIGTERM})
+            nginx.process.wait()  # until Ctrl-C or SIGTERM, or nginx ends by itself
+        except KeyboardInterrupt:
+            pass
         finally:
             nginx.stop()
     finally:
@@ -209,6 +211,10 @@ def main(argv: Sequence[str] | None = None) -> None:
             server.terminate()
         for server in instances:
             server.wait(15)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 if __name__ == "__main__":
