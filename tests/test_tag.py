@@ -163,6 +163,27 @@ def test_streams_that_roll_over_every_few_documents_tag_every_document_once_in_o
     assert read_jsonl(output) == expected[:SLICE]
 
 
+def test_shards_of_one_input_add_up_to_the_whole_output_and_resume_on_their_own(
+    server: ServerProcess, slice_file: Path, expected: list[dict[str, Any]], tmp_path: Path
+) -> None:
+    outputs = [tmp_path / f"part{number}.jsonl" for number in (1, 2, 3)]
+    # Part 2 was cut short by a kill: a few lines written, the last one torn.
+    part2_start = SLICE // 3
+    outputs[1].write_text(jsonl(expected[part2_start : part2_start + 5]) + '{"id": "p0', encoding="utf-8")
+    runs = [
+        run_tag(
+            [str(slice_file), "-t", server.address, "-o", str(output), "--shard", f"{number}/3", "--resume"]
+        )
+        for number, output in enumerate(outputs, start=1)
+    ]
+    assert [run.returncode for run in runs] == [0, 0, 0], [run.stderr for run in runs]
+    assert "5 skipped" in runs[1].stderr
+    assert [row for output in outputs for row in read_jsonl(output)] == expected[:SLICE]
+    assert [len(read_jsonl(output)) for output in outputs] == [133, 133, 134]
+    piped = run_tag(["-", "-t", server.address, "-o", "-", "--shard", "1/2"], stdin="")
+    assert piped.returncode == 2 and "stdin" in piped.stderr
+
+
 def test_document_over_the_server_limit_goes_to_the_errors_file_and_the_rest_are_tagged_exit_1(
     server: ServerProcess, corpus_rows: list[dict[str, Any]], expected: list[dict[str, Any]], tmp_path: Path
 ) -> None:

@@ -49,6 +49,13 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--resume", action="store_true", help="skip documents whose id is already in OUTPUT; append"
     )
+    p.add_argument(
+        "--shard",
+        type=_shard,
+        metavar="K/N",
+        help="tag only the K-th of N contiguous parts of the input (files, not stdin), so that N "
+        "processes share one input; each has its own --output and --resume",
+    )
     p.add_argument("--format", choices=FORMATS, default="auto", help="input format; auto goes by file suffix")
     p.add_argument("--keep-text", action="store_true", help="copy the input text into the output too")
     p.add_argument(
@@ -88,6 +95,17 @@ def _positive(value: str) -> int:
     return number
 
 
+def _shard(value: str) -> tuple[int, int]:
+    number, _, parts = value.partition("/")
+    try:
+        shard = int(number), int(parts)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"K/N, such as 1/4, not {value!r}") from None
+    if not 1 <= shard[0] <= shard[1]:
+        raise argparse.ArgumentTypeError(f"K/N with 1 <= K <= N, not {value!r}")
+    return shard
+
+
 def _not_negative(value: str) -> float:
     number = float(value)
     if number < 0:
@@ -125,6 +143,7 @@ def options_from(args: argparse.Namespace) -> TagOptions:
         format=args.format,
         keep_text=args.keep_text,
         progress=args.progress,
+        shard=args.shard,
         quiet=args.quiet,
     )
 

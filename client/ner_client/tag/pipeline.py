@@ -46,6 +46,8 @@ class TagOptions:
     keep_text: bool = False
     progress: bool | None = None
     quiet: bool = False
+    #: (K, N): only the K-th of N contiguous parts of the input (1-based); None is all of it.
+    shard: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -66,7 +68,10 @@ class Summary:
 async def tag(options: TagOptions) -> Summary:
     if options.resume and options.output == "-":
         raise UsageError("--resume needs an output file, not stdout")
+    if options.shard and "-" in options.inputs:
+        raise UsageError("--shard needs input files: stdin cannot be counted to be split")
     written = scan_written(Path(options.output)) if options.resume else set()
+    part = _part(options)
     try:
         # The streams resend unanswered documents themselves: no retries by gRPC.
         client = AsyncNerClient(options.target, tls=options.tls, id_token=options.id_token, retries=False)
@@ -78,6 +83,8 @@ async def tag(options: TagOptions) -> Summary:
         if unknown:
             raise UsageError(f"unknown labels {', '.join(unknown)}; the model has {', '.join(info.labels)}")
         total = count_documents(options.inputs, options.format) if _bar_wanted(options) else None
+        if total is not None and part is not None:
+            total = int(min(total, part[1]) - part[0])
         progress = Progress(total, len(written), options.progress, options.quiet)
         writer = Writer(options.output, _errors_path(options), append=options.resume)
         engine: Engine[InputDocument] = Engine(
@@ -85,7 +92,7 @@ async def tag(options: TagOptions) -> Summary:
         )
         try:
             run = _Run(options, writer, progress)
-            await run.go(engine, written)
+            await run.go(engine, written, part)
         finally:
             writer.close()
             progress.close()
@@ -101,6 +108,20 @@ async def tag(options: TagOptions) -> Summary:
         )
     finally:
         await client.close()
+
+
+def _part(options: TagOptions) -> tuple[int, float] | None:
+    """The positions `[start, end)` of the input documents this shard tags.
+
+    The parts split the count of input lines; the last part runs to the end of the input, so
+    the parts cover every document once even where a blank line was counted.
+    """
+    if options.shard is None:
+        return None
+    number, parts = options.shard
+    total = count_documents(options.inputs, options.format) or 0
+    end = float("inf") if number == parts else total * number // parts
+    return total * (number - 1) // parts, end
 
 
 def _bar_wanted(options: TagOptions) -> bool:
@@ -122,10 +143,12 @@ class _Run:
         self.progress = progress
         self.skipped = 0
 
-    async def go(self, engine: Engine[InputDocument], written: set[str]) -> None:
+    async def go(
+        self, engine: Engine[InputDocument], written: set[str], part: tuple[int, float] | None
+    ) -> None:
         flusher = asyncio.create_task(self._flush_now_and_then())
         try:
-            async for document, result in engine.results(self._unwritten(written), _prepare):
+            async for document, result in engine.results(self._unwritten(written, part), _prepare):
                 self.writer.put(_outcome(document, result))
                 writer = self.writer
                 self.progress.update(writer.written + writer.failed, writer.entities, writer.failed)
@@ -138,8 +161,17 @@ class _Run:
             await asyncio.sleep(FLUSH_SECONDS)
             self.writer.flush()
 
-    async def _unwritten(self, written: set[str]) -> AsyncIterator[InputDocument]:
+    async def _unwritten(
+        self, written: set[str], part: tuple[int, float] | None
+    ) -> AsyncIterator[InputDocument]:
+        start, end = part or (0, float("inf"))
+        position = -1
         async for document in _documents(self.options):
+            position += 1
+            if position < start:
+                continue
+            if position >= end:
+                break
             if written and id_key(document.id_value) in written:
                 self.skipped += 1
                 continue
