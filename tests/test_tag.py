@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from tests import texts
+from tests.scrape import free_port, scrape, value
 from tests.support import ServerProcess, stopped, unread_bytes, wait_until
 from tests.tag_support import (
     PipeLines,
@@ -38,6 +39,7 @@ from tests.tag_support import (
 ROWS = 20 * len(texts.PARAGRAPHS)
 #: Documents used where the whole input is not needed (the restart and resume runs).
 SLICE = 400
+STREAM_METHOD = "/ner.v1.NerService/StreamExtractEntities"
 
 
 @pytest.fixture(scope="module")
@@ -161,6 +163,38 @@ def test_streams_that_roll_over_every_few_documents_tag_every_document_once_in_o
     assert rolled and int(rolled[1]) >= SLICE // 9 - 3, done.stderr
     assert "reconnects" not in done.stderr
     assert read_jsonl(output) == expected[:SLICE]
+
+
+def test_streams_roll_over_by_time_while_the_input_pauses_and_lose_nothing(
+    corpus_rows: list[dict[str, Any]], expected: list[dict[str, Any]], tmp_path: Path
+) -> None:
+    metrics_port = free_port()
+    server = ServerProcess(["--workers", "1", "--metrics-port", str(metrics_port)])
+    output = tmp_path / "tagged.jsonl"
+    command = None
+    try:
+        server.wait_serving()
+        args = ["-", "-t", server.address, "-o", str(output), "--streams", "2", "--stream-seconds", "0.2"]
+        command = start_tag(args, stdin=True)
+        feed(command, corpus_rows[:50])
+        wait_for_lines(output, 50, command)
+        # No input now: each stream's call ends when its time is up, and a new one takes its place.
+        wait_until(lambda: _streams_ended(metrics_port) >= 6, what="six calls rolled over")
+        _, stderr = command.communicate(jsonl(corpus_rows[50:100]), timeout=120)
+    finally:
+        if command is not None and command.poll() is None:
+            command.kill()
+            command.communicate()
+        server.stop()
+    assert command.returncode == 0, stderr
+    rolled = re.search(r"(\d+) roll-overs", stderr)
+    assert rolled and int(rolled[1]) >= 6, stderr
+    assert "reconnects" not in stderr
+    assert read_jsonl(output) == expected[:100]
+
+
+def _streams_ended(metrics_port: int) -> float:
+    return value(scrape(metrics_port), "ner_calls_total", method=STREAM_METHOD, code="OK")
 
 
 def test_shards_of_one_input_add_up_to_the_whole_output_and_resume_on_their_own(
