@@ -41,7 +41,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--labels", action="append", default=[], help="only these labels, comma-separated (repeatable)"
     )
-    p.add_argument("--streams", type=_positive, default=2, help="parallel streams (default: %(default)s)")
+    p.add_argument(
+        "--streams",
+        type=_positive,
+        default=BulkSettings.streams,
+        help="parallel streams; at least one per instance to use (default: %(default)s)",
+    )
     p.add_argument(
         "--window", type=_positive, default=64, help="documents in flight per stream (default: %(default)s)"
     )

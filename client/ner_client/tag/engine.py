@@ -45,7 +45,7 @@ class BulkSettings:
     """
 
     #: Parallel streams; at least the number of instances that should share the job.
-    streams: int = 2
+    streams: int = 4
     #: Documents in flight on each stream.
     window: int = 64
     stream_documents: int = 0
