@@ -112,7 +112,7 @@ def ceiling(folder: Path, corpus: Path, documents: list[Document], rounds: int) 
                     library(documents, floor.address, streams)
                 )
             cases.setdefault("ner-tag, 2 processes (--shard)", []).append(
-                ner_tag(corpus, floor.address, folder, processes=2)
+                ner_tag(corpus, floor.address, folder, "--streams", "2", processes=2)
             )
     finally:
         floor.stop()
