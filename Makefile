@@ -36,7 +36,7 @@ $(VENV)/.installed: pyproject.toml client/pyproject.toml
 	$(VENV)/bin/python -m pip install --quiet -e ./client -e '.[dev,bench]'
 	touch $@
 
-tools: $(TOOLS)/bin/grpcurl $(TOOLS)/bin/ghz $(TOOLS)/node_modules/.bin/buf $(TOOLS)/bin/nginx
+tools: $(TOOLS)/bin/grpcurl $(TOOLS)/bin/ghz $(TOOLS)/node_modules/.bin/buf
 
 $(TOOLS)/bin/grpcurl:
 	GOBIN=$(TOOLS)/bin go install github.com/fullstorydev/grpcurl/cmd/grpcurl@$(GRPCURL_VERSION)
@@ -50,6 +50,8 @@ $(TOOLS)/node_modules/.bin/buf:
 # nginx for the local load balancer (deploy/balancer): the binary of Debian's nginx package,
 # unpacked into .tools without installing the package, so no system service starts on port 80.
 # Where the package cannot be unpacked, it is installed (apt-get install nginx) instead.
+tools: $(TOOLS)/bin/nginx
+
 $(TOOLS)/bin/nginx:
 	mkdir -p $(TOOLS)/bin
 	if command -v nginx >/dev/null; then ln -sf "$$(command -v nginx)" $@; else \
