@@ -47,19 +47,6 @@ $(TOOLS)/bin/ghz:
 $(TOOLS)/node_modules/.bin/buf:
 	npm install --silent --no-audit --no-fund --prefix $(TOOLS) @bufbuild/buf@$(BUF_VERSION)
 
-# nginx for the local load balancer (deploy/balancer): the binary of Debian's nginx package,
-# unpacked into .tools without installing the package, so no system service starts on port 80.
-# Where the package cannot be unpacked, it is installed (apt-get install nginx) instead.
-tools: $(TOOLS)/bin/nginx
-
-$(TOOLS)/bin/nginx:
-	mkdir -p $(TOOLS)/bin
-	if command -v nginx >/dev/null; then ln -sf "$$(command -v nginx)" $@; else \
-	  folder=$$(mktemp -d) && (cd $$folder && { apt-get download nginx 2>/dev/null || \
-	    { apt-get update -qq && apt-get download nginx; }; } && dpkg-deb -x nginx_*.deb unpacked) && \
-	  cp $$folder/unpacked/usr/sbin/nginx $@ && rm -rf $$folder && $@ -v || \
-	  { rm -rf $$folder $@; apt-get update -qq && apt-get install -y -qq nginx && ln -sf "$$(command -v nginx)" $@; }; fi
-
 run: setup
 	$(VENV)/bin/ner-server --port 50051
 
@@ -89,6 +76,19 @@ image-test: setup
 	@cat build/image-test.json
 
 include deploy/deploy.mk
+
+# nginx for the local load balancer (deploy/balancer): the binary of Debian's nginx package,
+# unpacked into .tools without installing the package, so no system service starts on port 80.
+# Where the package cannot be unpacked, it is installed (apt-get install nginx) instead.
+tools: $(TOOLS)/bin/nginx
+
+$(TOOLS)/bin/nginx:
+	mkdir -p $(TOOLS)/bin
+	if command -v nginx >/dev/null; then ln -sf "$$(command -v nginx)" $@; else \
+	  folder=$$(mktemp -d) && (cd $$folder && { apt-get download nginx 2>/dev/null || \
+	    { apt-get update -qq && apt-get download nginx; }; } && dpkg-deb -x nginx_*.deb unpacked) && \
+	  cp $$folder/unpacked/usr/sbin/nginx $@ && rm -rf $$folder && $@ -v || \
+	  { rm -rf $$folder $@; apt-get update -qq && apt-get install -y -qq nginx && ln -sf "$$(command -v nginx)" $@; }; fi
 
 # A local stand-in for Cloud Run's front end: nginx routing each gRPC call on its own over N
 # instances (deploy/balancer/nginx.conf; docs/deploy.md, "Bulk jobs"). Ctrl-C stops it all.
