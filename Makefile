@@ -8,6 +8,8 @@ TOOLS := $(CURDIR)/.tools
 GRPCURL_VERSION := v1.9.3
 GHZ_VERSION := v0.121.0
 BUF_VERSION := 1.75.0
+PROTOC_GEN_GO_VERSION := v1.36.12
+PROTOC_GEN_GO_GRPC_VERSION := v1.6.2
 export PATH := $(TOOLS)/bin:$(TOOLS)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 
 .PHONY: help setup run test lint protos bench bench-smoke tools
@@ -15,8 +17,8 @@ export PATH := $(TOOLS)/bin:$(TOOLS)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(P
 help:
 	@echo "make run    set up, then run the server on port 50051"
 	@echo "make test   set up, then run every test"
-	@echo "make setup  build .venv with the server and the client and install grpcurl, ghz and buf into .tools"
-	@echo "make protos regenerate the Python stubs from protos/"
+	@echo "make setup  build .venv with the server and the client, install grpcurl, ghz, buf and the protoc plugins into .tools, and the Go and TypeScript clients' dependencies"
+	@echo "make protos regenerate the Python, Go and TypeScript stubs from protos/"
 	@echo "make lint   buf lint, buf format, ruff"
 	@echo "make balancer N=3  N ner-server instances (one worker each) behind nginx on port 50051"
 	@echo "make bench  the full benchmark (see docs/benchmarks.md)"
@@ -36,7 +38,7 @@ $(VENV)/.installed: pyproject.toml client/pyproject.toml
 	$(VENV)/bin/python -m pip install --quiet -e ./client -e '.[dev,bench]'
 	touch $@
 
-tools: $(TOOLS)/bin/grpcurl $(TOOLS)/bin/ghz $(TOOLS)/node_modules/.bin/buf
+tools: $(TOOLS)/bin/grpcurl $(TOOLS)/bin/ghz $(TOOLS)/node_modules/.bin/buf clients
 
 $(TOOLS)/bin/grpcurl:
 	GOBIN=$(TOOLS)/bin go install github.com/fullstorydev/grpcurl/cmd/grpcurl@$(GRPCURL_VERSION)
@@ -46,6 +48,25 @@ $(TOOLS)/bin/ghz:
 
 $(TOOLS)/node_modules/.bin/buf:
 	npm install --silent --no-audit --no-fund --prefix $(TOOLS) @bufbuild/buf@$(BUF_VERSION)
+
+# The generated clients (clients/, README "Calling from other languages"): the protoc plugins that
+# `buf generate` runs (buf.gen.yaml), the Go module's dependencies, the TypeScript client's packages.
+.PHONY: clients
+clients: $(TOOLS)/bin/protoc-gen-go $(TOOLS)/bin/protoc-gen-go-grpc clients/go/.downloaded \
+	clients/typescript/node_modules/.package-lock.json
+
+$(TOOLS)/bin/protoc-gen-go:
+	GOBIN=$(TOOLS)/bin go install google.golang.org/protobuf/cmd/protoc-gen-go@$(PROTOC_GEN_GO_VERSION)
+
+$(TOOLS)/bin/protoc-gen-go-grpc:
+	GOBIN=$(TOOLS)/bin go install google.golang.org/grpc/cmd/protoc-gen-go-grpc@$(PROTOC_GEN_GO_GRPC_VERSION)
+
+clients/go/.downloaded: clients/go/go.mod clients/go/go.sum
+	cd clients/go && go mod download && go build ./...
+	touch $@
+
+clients/typescript/node_modules/.package-lock.json: clients/typescript/package-lock.json
+	npm ci --silent --no-audit --no-fund --prefix clients/typescript
 
 run: setup
 	$(VENV)/bin/ner-server --port 50051
@@ -61,6 +82,7 @@ lint: setup
 
 protos: setup
 	$(VENV)/bin/python scripts/generate_protos.py
+	buf generate
 
 # The full benchmark (about 20 minutes; docs/benchmarks.md). wrk comes from Debian's packages.
 bench: setup

@@ -20,7 +20,8 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from ner_server.model import MODEL_PROCESS_ENV, Recognizer, load_pipeline
+from ner_server.loading import load_pipeline
+from ner_server.model import MODEL_PROCESS_ENV, Recognizer
 from ner_server.settings import Settings
 
 from bench import corpus as corpora
@@ -38,11 +39,14 @@ def measure(
     limit: int | None,
     matmul: str,
     keep_words: int,
+    model: str,
+    code: Sequence[str],
 ) -> dict[str, Any]:
     """Run the ceiling in a fresh interpreter and return its JSON result."""
     command = [sys.executable, "-m", "bench.ceiling", "--corpus", corpus_path, "--processes", str(processes)]
     command += ["--seconds", str(seconds), "--pipeline", pipeline, "--matmul", matmul]
-    command += ["--keep-words", str(keep_words)]
+    command += ["--keep-words", str(keep_words), "--model", model]
+    command += [argument for path in code for argument in ("--code", path)]
     command += ["--batch-sizes", ",".join(str(size) for size in batch_sizes)]
     if limit is not None:
         command += ["--limit", str(limit)]
@@ -125,8 +129,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--processes", type=int, default=2)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--batch-sizes", default="8,32,128")
-    parser.add_argument("--pipeline", default="ner")
+    parser.add_argument("--pipeline", default="entities")
     parser.add_argument("--model", default="en_core_web_md")
+    parser.add_argument("--code", action="append", default=[], help="as ner-server's --code")
     server = Settings()
     parser.add_argument("--matmul", default=server.matmul, help="as ner-server's --matmul")
     parser.add_argument(
@@ -137,7 +142,7 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     corpus = corpora.load(args.corpus, args.limit)
     began = time.perf_counter()
-    nlp = load_pipeline(args.model, args.pipeline, matmul=args.matmul)
+    nlp = load_pipeline(args.model, args.pipeline, matmul=args.matmul, code=args.code)
     load_seconds = time.perf_counter() - began
     recognizer = Recognizer(nlp, args.keep_words)
     # Every text once before the processes fork, as the server's workers have met the corpus by the

@@ -26,7 +26,16 @@ from ner_client.proto import ner_pb2, ner_pb2_grpc
 from bench.corpus import ROOT
 
 ENTITY = ner_pb2.Entity(
-    text="Paris", label="GPE", start_char=0, end_char=5, start_byte=0, end_byte=5, start_token=0, end_token=1
+    text="Paris",
+    label="GPE",
+    start_char=0,
+    end_char=5,
+    start_byte=0,
+    end_byte=5,
+    start_token=0,
+    end_token=1,
+    start_utf16=0,
+    end_utf16=5,
 )
 
 

@@ -180,7 +180,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     if limits["soft"] < limits["needed"]:
         args.connections = max(0, limits["soft"] - args.stream_connections - 256)
         print(f"open-file limit {limits['soft']}: only {args.connections} connections")
-    service = Service(args.workers, "ner", args.server_args)
+    service = Service(args.workers, "entities", args.server_args)
     try:
         deadline = time.monotonic() + args.timeout
         result = asyncio.run(asyncio.wait_for(_measure(service, args, deadline), args.timeout))

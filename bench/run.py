@@ -4,6 +4,7 @@
     .venv/bin/python -m bench.run --quick         # the same, short: for development
     .venv/bin/python -m bench.run --corpus X.jsonl --parts ceiling,service --seconds 1
     .venv/bin/python -m bench.run --parts ceiling,service,front --workers 8,14     # a workers sweep
+    .venv/bin/python -m bench.run --parts ceiling,service --model DIR [--code F]   # your pipeline
 
 For each worker count of `--workers`: per corpus the ceiling on that many processes, the baseline,
 the service and the targets' loads paired with the ceiling (`bench.paired`), then the front
@@ -67,7 +68,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--workers", default="2", help="comma list: server workers = ceiling processes, each measured in turn"
     )
-    parser.add_argument("--pipeline", default="ner", help="the service's and the ceiling's pipeline")
+    parser.add_argument("--pipeline", default="entities", help="the service's and the ceiling's pipeline")
+    parser.add_argument(
+        "--model",
+        default="en_core_web_md",
+        help="the service's and the ceiling's model (package or directory)",
+    )
+    parser.add_argument("--code", action="append", default=[], help="as ner-server's --code; repeatable")
     parser.add_argument("--distinct", type=int, help="distinct paragraphs for the memory-zone check")
     parser.add_argument(
         "--pair-rounds",
@@ -103,6 +110,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         parser.error(f"unknown parts {', '.join(sorted(args.parts - set(PARTS)))}; known: {', '.join(PARTS)}")
     if "extras" in args.parts:
         corpora.require(corpora.PARAGRAPHS)
+    # The service gets the model as flags; the ceiling gets them as its own arguments.
+    model_flags = ["--model", args.model, *(argument for path in args.code for argument in ("--code", path))]
+    args.server_args = " ".join([*model_flags, args.server_args]).strip()
     return args
 
 
@@ -150,7 +160,7 @@ def measure_corpus(
         "idle_before": {},
     }  # fmt: skip
     # The ceiling runs the model as the server does: the same multiply and vocabulary.
-    model_args = (chosen.matmul, chosen.keep_words)
+    model_args = (chosen.matmul, chosen.keep_words, args.model, args.code)
     ceiling_args = (path, workers, args.seconds, args.batch_sizes, args.pipeline, args.limit, *model_args)
     if "ceiling" in args.parts:
         entry["idle_before"]["ceiling"] = machine.idle_share()
@@ -165,7 +175,9 @@ def measure_corpus(
                 args.pipeline,
                 args.limit,
             )
-            entry["ceiling_stock"] = ceiling.measure(*stock_args, "blis", chosen.keep_words)
+            entry["ceiling_stock"] = ceiling.measure(
+                *stock_args, "blis", chosen.keep_words, args.model, args.code
+            )
     if "baseline" in args.parts:
         entry["idle_before"]["baseline"] = machine.idle_share()
         entry["baseline"] = measure_baseline(args, workers, corpus)

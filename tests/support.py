@@ -25,8 +25,15 @@ SERVICE = "ner.v1.NerService"
 
 
 class ServerProcess:
-    def __init__(self, args: list[str], env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        args: list[str],
+        env: dict[str, str] | None = None,
+        credentials: grpc.ChannelCredentials | None = None,
+    ) -> None:
+        """`credentials`: what `health` connects with to a server that serves TLS."""
         self.started = time.monotonic()
+        self.credentials = credentials
         self.process = subprocess.Popen(
             [sys.executable, "-m", "ner_server", "--port", "0", *args],
             stdout=subprocess.PIPE,
@@ -50,7 +57,11 @@ class ServerProcess:
         return self.process.pid
 
     def health(self, service: str = SERVICE) -> int:
-        with grpc.insecure_channel(self.address) as channel:
+        if self.credentials is None:
+            opened = grpc.insecure_channel(self.address)
+        else:
+            opened = grpc.secure_channel(self.address, self.credentials)
+        with opened as channel:
             stub = health_pb2_grpc.HealthStub(channel)
             return stub.Check(health_pb2.HealthCheckRequest(service=service), timeout=5).status
 

@@ -84,7 +84,7 @@ def test_a_client_without_retries_answers_like_the_default_one(server) -> None:
 
 
 def test_entity_as_dict_has_every_field() -> None:
-    entity = Entity("Lagos", "GPE", 0, 5, 0, 5, 0, 1)
+    entity = Entity("Lagos", "GPE", 0, 5, 0, 5, 0, 1, 0, 5)
     assert entity.as_dict() == dataclasses.asdict(entity)
     assert list(entity.as_dict()) == [field.name for field in dataclasses.fields(Entity)]
 

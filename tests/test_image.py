@@ -19,6 +19,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import grpc
@@ -26,6 +27,7 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from ner_client import NerClient
 
+from tests import own_pipelines as made
 from tests import texts
 from tests.conftest import ROOT
 from tests.reference import expected_rows, rows
@@ -115,20 +117,26 @@ def image(facts: dict[str, Any]) -> str:
     return IMAGE
 
 
-@pytest.fixture(scope="module")
-def container(image: str, facts: dict[str, Any]) -> Iterator[Container]:
-    running = Container(name=f"ner-image-test-{os.getpid()}", port=free_port(), facts=facts)
+def run_until_serving(image: str, name: str, facts: dict[str, Any], *podman_args: str) -> Container:
+    """A container of `image` on the host's network with PORT set, once it reports SERVING."""
+    running = Container(name=f"{name}-{os.getpid()}", port=free_port(), facts=facts)
     podman("rm", "--force", "--ignore", running.name)
-    started = time.monotonic()
     podman(
         "run", "--detach", "--name", running.name, "--network", "host",
-        "--env", f"PORT={running.port}", "--env", "NER_WORKERS=2", image,
+        "--env", f"PORT={running.port}", *podman_args, image,
     )  # fmt: skip
-    deadline = started + 180
+    deadline = time.monotonic() + 180
     while health_status(running.address, "ner.v1.NerService") != health_pb2.HealthCheckResponse.SERVING:
         if time.monotonic() > deadline:
             pytest.fail("the container never reported SERVING:\n" + podman("logs", running.name))
         time.sleep(0.1)
+    return running
+
+
+@pytest.fixture(scope="module")
+def container(image: str, facts: dict[str, Any]) -> Iterator[Container]:
+    started = time.monotonic()
+    running = run_until_serving(image, "ner-image-test", facts, "--env", "NER_WORKERS=2")
     running.facts["podman_run_to_serving_seconds"] = round(time.monotonic() - started, 2)
     running.facts["process_start_to_serving_seconds"] = running.start_to_serving()
     running.facts["memory_idle_bytes"] = running.memory_bytes("current")
@@ -158,6 +166,41 @@ def test_container_answers_equal_in_process_spacy(container: Container, nlp: Any
         assert (info.model_name, info.model_version, info.workers) == ("en_core_web_md", "3.8.0", 2)
     container.facts["memory_after_load_bytes"] = container.memory_bytes("current")
     container.facts["memory_peak_bytes"] = container.memory_bytes("peak")
+
+
+#: How docs/deploy.md builds the image around a pipeline directory: three lines on top of ours.
+OWN_PIPELINE_DOCKERFILE = """FROM {base}
+COPY my_pipeline /pipelines/my_pipeline
+ENV NER_MODEL=/pipelines/my_pipeline
+"""
+
+
+def test_an_image_built_around_a_users_pipeline_serves_that_pipeline(
+    image: str, tmp_path: Path, facts: dict[str, Any]
+) -> None:
+    import spacy
+
+    pipeline = made.blank_entity_ruler(tmp_path)
+    pipeline.rename(tmp_path / "my_pipeline")
+    (tmp_path / "Dockerfile").write_text(OWN_PIPELINE_DOCKERFILE.format(base=image))
+    tag = "localhost/ner-grpc:own-pipeline-test"
+    started = time.monotonic()
+    podman(
+        "buildah", "bud", "--isolation", "chroot", "--pull=never", "--tag", tag, str(tmp_path), timeout=600
+    )
+    facts["own_pipeline_build_seconds"] = round(time.monotonic() - started, 1)
+    running = run_until_serving(tag, "ner-own-pipeline", facts)
+    try:
+        nlp = spacy.load(tmp_path / "my_pipeline")
+        with NerClient(running.address) as client:
+            info = client.model_info()
+            answers = [rows(client.extract(text)) for text in made.COMPANY_TEXTS]
+        assert info.pipeline == ("entity_ruler",)
+        assert set(info.labels) == {"ORG", "PRODUCT_LINE"}
+        assert answers == expected_rows(nlp, made.COMPANY_TEXTS)
+        assert any(row[1] == "PRODUCT_LINE" for entities in answers for row in entities)
+    finally:
+        podman("rm", "--force", "--ignore", running.name)
 
 
 def test_container_runs_as_non_root_user(container: Container) -> None:

@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 
 import grpc
+import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from ner_client import NerClient
 from ner_client.proto import ner_pb2, ner_pb2_grpc
@@ -170,3 +171,13 @@ def test_port_comes_from_the_port_environment_variable() -> None:
         process.send_signal(signal.SIGTERM)
         assert process.wait(15) == 0
         process.stdout.close()  # type: ignore[union-attr]
+
+
+def test_code_files_come_from_repeated_flags_or_from_ner_code(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ner_server.cli import parse_settings
+
+    assert parse_settings([]).code == ()
+    assert parse_settings(["--code", "a.py", "--code", "b.py"]).code == ("a.py", "b.py")
+    monkeypatch.setenv("NER_CODE", "c.py:d.py")
+    assert parse_settings([]).code == ("c.py", "d.py")
+    assert parse_settings(["--code", "a.py"]).code == ("a.py",)

@@ -9,6 +9,7 @@ from tests import texts
 from tests.conftest import ROOT, require_tool
 
 SERVICE = "ner.v1.NerService"
+REFLECTION = ("grpc.reflection.v1.ServerReflection", "grpc.reflection.v1alpha.ServerReflection")
 
 
 def grpcurl(server, *args: str, stdin: str | None = None) -> str:
@@ -24,7 +25,14 @@ def grpcurl(server, *args: str, stdin: str | None = None) -> str:
 
 def test_grpcurl_lists_services_through_reflection(server) -> None:
     listed = grpcurl(server, "list").split()
-    assert {SERVICE, "grpc.health.v1.Health"} <= set(listed)
+    assert {SERVICE, "grpc.health.v1.Health", *REFLECTION} <= set(listed)
+
+
+def test_grpcurl_describes_both_reflection_services(server) -> None:
+    for name in REFLECTION:
+        described = grpcurl(server, "describe", name)
+        package = name.rsplit(".", 1)[0]
+        assert f"stream .{package}.ServerReflectionRequest" in described, described
 
 
 def test_grpcurl_describes_the_service_and_messages(server) -> None:
@@ -32,7 +40,7 @@ def test_grpcurl_describes_the_service_and_messages(server) -> None:
     for rpc in ("ExtractEntities", "BatchExtractEntities", "StreamExtractEntities", "GetModelInfo"):
         assert f"rpc {rpc}" in described
     entity = grpcurl(server, "describe", "ner.v1.Entity")
-    assert "start_byte" in entity and "end_token" in entity
+    assert "start_byte" in entity and "end_token" in entity and "end_utf16" in entity
 
 
 def test_grpcurl_unary_call_returns_entities(server) -> None:

@@ -20,9 +20,9 @@ def made_up(index: int) -> str:
 
 @pytest.fixture()
 def fresh_nlp() -> Any:
-    from ner_server.model import load_pipeline
+    from ner_server.loading import load_pipeline
 
-    return load_pipeline("en_core_web_md", "ner", matmul="numpy")
+    return load_pipeline("en_core_web_md", "entities", matmul="numpy")
 
 
 def test_words_are_kept_up_to_the_limit_and_then_each_batch_is_freed(fresh_nlp: Any) -> None:

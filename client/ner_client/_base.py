@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from os import PathLike
 from typing import Any, ClassVar
 
-from ner_client._channel import DEFAULT_STREAM_TIMEOUT, DEFAULT_TIMEOUT, open_channel
+from ner_client._channel import DEFAULT_STREAM_TIMEOUT, DEFAULT_TIMEOUT, TlsFiles, open_channel
 from ner_client.proto import ner_pb2_grpc
 
 
@@ -12,9 +13,12 @@ class BaseClient:
     """Calls ner.v1.NerService. Every call has a deadline (`timeout` seconds unless given).
 
     `target` is `host:port` or a URL such as `https://NAME-HASH.REGION.run.app` (TLS on 443).
-    `id_token=True` sends a Google ID token for the target (private Cloud Run services; needs
-    the `auth` extra). `retries=False` is for a caller that resends by itself: gRPC retries
-    nothing, and a lost connection is noticed and remade quickly (see `ner_client._channel`).
+    `ca_file` (PEM CA certificates that sign the server's certificate, instead of the system's
+    roots) and, for mutual TLS, `cert_file` and `key_file` (the client's PEM certificate chain
+    and key) mean TLS; they are read when the client is made. `id_token=True` sends a Google ID
+    token for the target (private Cloud Run services; needs the `auth` extra). `retries=False`
+    is for a caller that resends by itself: gRPC retries nothing, and a lost connection is
+    noticed and remade quickly (see `ner_client._channel`).
     """
 
     _asyncio: ClassVar[bool]
@@ -28,13 +32,19 @@ class BaseClient:
         timeout: float = DEFAULT_TIMEOUT,
         stream_timeout: float = DEFAULT_STREAM_TIMEOUT,
         retries: bool = True,
+        ca_file: str | PathLike[str] | None = None,
+        cert_file: str | PathLike[str] | None = None,
+        key_file: str | PathLike[str] | None = None,
     ) -> None:
         self.target = target
         self.tls = tls
         self.id_token = id_token
         self.timeout = timeout
         self.stream_timeout = stream_timeout
-        self._channel: Any = open_channel(target, tls, id_token, asyncio=self._asyncio, retries=retries)
+        files = TlsFiles(ca_file, cert_file, key_file)
+        self._channel: Any = open_channel(
+            target, tls, id_token, asyncio=self._asyncio, retries=retries, tls_files=files
+        )
         self._stub = ner_pb2_grpc.NerServiceStub(self._channel)
 
     def _deadline(self, timeout: float | None) -> float:

@@ -1,4 +1,4 @@
-"""Where and how to connect: target parsing, TLS, ID-token auth, retry policy, limits.
+"""Where and how to connect: target parsing, TLS (and its files), ID-token auth, retry policy, limits.
 
 Two kinds of channel. The default one retries unary calls that got UNAVAILABLE (a service-config
 retry policy). One for a caller that resends by itself (`retries=False`, as `ner-tag` uses it)
@@ -13,6 +13,8 @@ import json
 import threading
 import time
 from dataclasses import dataclass
+from os import PathLike
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -56,6 +58,36 @@ class Target:
     tls: bool
 
 
+@dataclass(frozen=True)
+class TlsFiles:
+    """PEM files for a TLS channel: the CA certificates that sign the server's certificate (None:
+    the system's roots), and for mutual TLS the client's certificate chain and its key."""
+
+    ca_file: str | PathLike[str] | None = None
+    cert_file: str | PathLike[str] | None = None
+    key_file: str | PathLike[str] | None = None
+
+    def __post_init__(self) -> None:
+        if (self.cert_file is None) != (self.key_file is None):
+            raise ValueError("a client certificate needs its key, and a key its certificate")
+
+    @property
+    def given(self) -> bool:
+        return any(path is not None for path in (self.ca_file, self.cert_file, self.key_file))
+
+    def credentials(self) -> grpc.ChannelCredentials:
+        """TLS channel credentials with these files' contents (read now)."""
+        return grpc.ssl_channel_credentials(
+            root_certificates=_read(self.ca_file),
+            private_key=_read(self.key_file),
+            certificate_chain=_read(self.cert_file),
+        )
+
+
+def _read(path: str | PathLike[str] | None) -> bytes | None:
+    return None if path is None else Path(path).read_bytes()
+
+
 def parse_target(target: str, tls: bool | None = None) -> Target:
     """`host:port`, or a URL: `https://NAME-HASH.REGION.run.app` means TLS on port 443."""
     if "://" in target:
@@ -97,11 +129,25 @@ def channel_options(*, retries: bool = True) -> list[tuple[str, Any]]:
 
 
 def open_channel(
-    target: str, tls: bool | None, id_token: bool, *, asyncio: bool, retries: bool = True
+    target: str,
+    tls: bool | None,
+    id_token: bool,
+    *,
+    asyncio: bool,
+    retries: bool = True,
+    tls_files: TlsFiles | None = None,
 ) -> Any:
-    """A `grpc.Channel` (or `grpc.aio.Channel`) with the retry policy and, for TLS, credentials."""
+    """A `grpc.Channel` (or `grpc.aio.Channel`) with the retry policy and, for TLS, credentials.
+
+    TLS files mean TLS unless `tls` is False, which they contradict.
+    """
+    files = tls_files or TlsFiles()
+    if files.given:
+        if tls is False:
+            raise ValueError("TLS files (a CA, a client certificate) need a TLS channel, not tls=False")
+        tls = True
     where = parse_target(target, tls)
-    secure = credentials(where, audience_of(target) if id_token else None)
+    secure = credentials(where, audience_of(target) if id_token else None, files)
     module: Any = grpc.aio if asyncio else grpc
     options = channel_options(retries=retries)
     if secure is None:
@@ -109,13 +155,15 @@ def open_channel(
     return module.secure_channel(where.address, secure, options=options)
 
 
-def credentials(target: Target, id_token_audience: str | None) -> grpc.ChannelCredentials | None:
+def credentials(
+    target: Target, id_token_audience: str | None, tls_files: TlsFiles | None = None
+) -> grpc.ChannelCredentials | None:
     """None for a plaintext channel; TLS credentials, with an ID token per call when asked."""
     if not target.tls:
         if id_token_audience:
             raise ValueError("ID-token auth needs a TLS target (https://... or tls=True)")
         return None
-    channel_credentials = grpc.ssl_channel_credentials()
+    channel_credentials = (tls_files or TlsFiles()).credentials()
     if id_token_audience:
         call_credentials = grpc.metadata_call_credentials(IdTokenAuth(id_token_audience))
         return grpc.composite_channel_credentials(channel_credentials, call_credentials)

@@ -19,6 +19,8 @@ def entity(message: ner_pb2.Entity) -> Entity:
         end_byte=message.end_byte,
         start_token=message.start_token,
         end_token=message.end_token,
+        start_utf16=message.start_utf16,
+        end_utf16=message.end_utf16,
     )
 
 

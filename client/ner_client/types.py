@@ -9,7 +9,9 @@ import grpc
 
 @dataclass(frozen=True, slots=True)
 class Entity:
-    """One entity. Offsets are end-exclusive; `*_char` count code points, `*_byte` UTF-8 bytes."""
+    """One entity. Offsets are end-exclusive; `*_char` count code points (they slice a Python
+    str), `*_byte` UTF-8 bytes, `*_utf16` UTF-16 code units (they slice a JavaScript, Java or C#
+    string)."""
 
     text: str
     label: str
@@ -19,6 +21,8 @@ class Entity:
     end_byte: int
     start_token: int
     end_token: int
+    start_utf16: int
+    end_utf16: int
 
     def as_dict(self) -> dict[str, str | int]:
         """The fields by name, as `ner-tag` writes them (ready for `json.dumps`)."""
@@ -31,6 +35,8 @@ class Entity:
             "end_byte": self.end_byte,
             "start_token": self.start_token,
             "end_token": self.end_token,
+            "start_utf16": self.start_utf16,
+            "end_utf16": self.end_utf16,
         }
 
 

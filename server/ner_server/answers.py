@@ -41,9 +41,10 @@ class _Rejected(NamedTuple):
 class Answerer:
     """Answers batches of jobs with one model."""
 
-    def __init__(self, recognizer: Recognizer, labels: Sequence[str], max_text_chars: int) -> None:
+    def __init__(self, recognizer: Recognizer, labels: Sequence[str] | None, max_text_chars: int) -> None:
+        """`labels`: those a filter may name; None when the model cannot list them (any goes)."""
         self._recognizer = recognizer
-        self._labels = frozenset(labels)
+        self._labels = None if labels is None else frozenset(labels)
         self._max_text_chars = max_text_chars
 
     def warm_up(self, text: str) -> None:

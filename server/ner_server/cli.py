@@ -26,21 +26,35 @@ def parse_settings(argv: Sequence[str] | None = None) -> Settings:
         "Every flag can also be set by the environment variable NER_<FLAG> (for example NER_WORKERS).",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
+    repeated: dict[str, tuple[str, ...]] = {}
     for item in fields(Settings):
         env_name = "PORT" if item.name == "port" else f"NER_{item.name.upper()}"
         default = getattr(defaults, item.name)
-        kind = _parse_bool if isinstance(default, bool) else type(default)
         env_value = os.environ.get(env_name) or (os.environ.get("NER_PORT") if item.name == "port" else None)
+        flag = f"--{item.name.replace('_', '-')}"
+        help_text = f"{item.metadata['help']} [env {env_name}]"
+        if isinstance(default, tuple):
+            from_env = tuple(part for part in (env_value or "").split(os.pathsep) if part)
+            parser.add_argument(flag, action="append", default=None, help=help_text)
+            repeated[item.name] = from_env or default
+            continue
+        kind = _parse_bool if isinstance(default, bool) else type(default)
         parser.add_argument(
-            f"--{item.name.replace('_', '-')}",
+            flag,
             type=kind,
             default=kind(env_value) if env_value else default,
             choices=item.metadata["choices"],
-            help=f"{item.metadata['help']} [env {env_name}]",
+            help=help_text,
         )
-    settings = Settings(**vars(parser.parse_args(argv)))
+    parsed = vars(parser.parse_args(argv))
+    for name, fallback in repeated.items():
+        parsed[name] = tuple(parsed[name]) if parsed[name] is not None else fallback
+    settings = Settings(**parsed)
     if settings.workers < 1:
         parser.error("--workers must be at least 1")
+    problem = settings.tls_problem()
+    if problem:
+        parser.error(problem)
     return settings
 
 

@@ -23,6 +23,8 @@ def entities(records: Iterable[EntityRecord], labels: frozenset[str] | None) -> 
             end_byte=r.end_byte,
             start_token=r.start_token,
             end_token=r.end_token,
+            start_utf16=r.start_utf16,
+            end_utf16=r.end_utf16,
         )
         for r in records
         if labels is None or r.label in labels

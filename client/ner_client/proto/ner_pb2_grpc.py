@@ -27,12 +27,20 @@ if _version_not_supported:
 
 class NerServiceStub:
     """NerService finds named entities (people, places, organisations, dates and the
-    rest) in English text with spaCy's en_core_web_md model.
+    rest) in text with a spaCy model. The model the server was started with
+    decides the language and the labels (GetModelInfo tells which); the default
+    is en_core_web_md, for English.
 
-    Offsets are given twice: in Unicode code points (spaCy's own, what Python
-    and most scripting languages index strings by) and in UTF-8 bytes (what Go,
-    Rust and C++ index strings by). Both are zero-based with an exclusive end,
-    and both slice the request text to exactly `Entity.text`.
+    Offsets are given three times, each pair zero-based with an exclusive end,
+    and each pair slices the request text to exactly `Entity.text` in the
+    languages that index strings by its unit:
+    - Unicode code points (`start_char`, `end_char`): Python (and a Go
+    `[]rune`);
+    - UTF-8 bytes (`start_byte`, `end_byte`): Go, Rust and C++;
+    - UTF-16 code units (`start_utf16`, `end_utf16`): JavaScript and
+    TypeScript, Java, Kotlin, C# and Dart.
+    The three pairs differ only where the text holds characters outside ASCII
+    (UTF-8) or outside the Basic Multilingual Plane, such as most emoji (UTF-16).
     """
 
     def __init__(self, channel):
@@ -65,12 +73,20 @@ class NerServiceStub:
 
 class NerServiceServicer:
     """NerService finds named entities (people, places, organisations, dates and the
-    rest) in English text with spaCy's en_core_web_md model.
+    rest) in text with a spaCy model. The model the server was started with
+    decides the language and the labels (GetModelInfo tells which); the default
+    is en_core_web_md, for English.
 
-    Offsets are given twice: in Unicode code points (spaCy's own, what Python
-    and most scripting languages index strings by) and in UTF-8 bytes (what Go,
-    Rust and C++ index strings by). Both are zero-based with an exclusive end,
-    and both slice the request text to exactly `Entity.text`.
+    Offsets are given three times, each pair zero-based with an exclusive end,
+    and each pair slices the request text to exactly `Entity.text` in the
+    languages that index strings by its unit:
+    - Unicode code points (`start_char`, `end_char`): Python (and a Go
+    `[]rune`);
+    - UTF-8 bytes (`start_byte`, `end_byte`): Go, Rust and C++;
+    - UTF-16 code units (`start_utf16`, `end_utf16`): JavaScript and
+    TypeScript, Java, Kotlin, C# and Dart.
+    The three pairs differ only where the text holds characters outside ASCII
+    (UTF-8) or outside the Basic Multilingual Plane, such as most emoji (UTF-16).
     """
 
     def ExtractEntities(self, request, context):
@@ -145,12 +161,20 @@ def add_NerServiceServicer_to_server(servicer, server):
  # This class is part of an EXPERIMENTAL API.
 class NerService:
     """NerService finds named entities (people, places, organisations, dates and the
-    rest) in English text with spaCy's en_core_web_md model.
+    rest) in text with a spaCy model. The model the server was started with
+    decides the language and the labels (GetModelInfo tells which); the default
+    is en_core_web_md, for English.
 
-    Offsets are given twice: in Unicode code points (spaCy's own, what Python
-    and most scripting languages index strings by) and in UTF-8 bytes (what Go,
-    Rust and C++ index strings by). Both are zero-based with an exclusive end,
-    and both slice the request text to exactly `Entity.text`.
+    Offsets are given three times, each pair zero-based with an exclusive end,
+    and each pair slices the request text to exactly `Entity.text` in the
+    languages that index strings by its unit:
+    - Unicode code points (`start_char`, `end_char`): Python (and a Go
+    `[]rune`);
+    - UTF-8 bytes (`start_byte`, `end_byte`): Go, Rust and C++;
+    - UTF-16 code units (`start_utf16`, `end_utf16`): JavaScript and
+    TypeScript, Java, Kotlin, C# and Dart.
+    The three pairs differ only where the text holds characters outside ASCII
+    (UTF-8) or outside the Basic Multilingual Plane, such as most emoji (UTF-16).
     """
 
     @staticmethod

@@ -35,6 +35,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("-t", "--target", required=True, help="host:port, or https://NAME.run.app (TLS on 443)")
     p.add_argument("-o", "--output", required=True, help="output JSONL file, or - for stdout")
     p.add_argument("--tls", action="store_true", default=None, help="use TLS for a host:port target")
+    p.add_argument("--ca-file", help="PEM CA certificates that sign the server's certificate (implies --tls)")
+    p.add_argument("--cert-file", help="PEM client certificate chain, for mutual TLS (with --key-file)")
+    p.add_argument("--key-file", help="PEM key of --cert-file")
     p.add_argument(
         "--id-token", action="store_true", help="send a Google ID token (private Cloud Run; needs [auth])"
     )
@@ -132,6 +135,9 @@ def options_from(args: argparse.Namespace) -> TagOptions:
         output=args.output,
         target=args.target,
         tls=args.tls,
+        ca_file=args.ca_file,
+        cert_file=args.cert_file,
+        key_file=args.key_file,
         id_token=args.id_token,
         labels=labels,
         bulk=BulkSettings(

@@ -37,6 +37,9 @@ class TagOptions:
     output: str
     target: str
     tls: bool | None = None
+    ca_file: str | None = None
+    cert_file: str | None = None
+    key_file: str | None = None
     id_token: bool = False
     labels: tuple[str, ...] = ()
     bulk: BulkSettings = field(default_factory=BulkSettings)
@@ -74,9 +77,19 @@ async def tag(options: TagOptions) -> Summary:
     part = _part(options)
     try:
         # The streams resend unanswered documents themselves: no retries by gRPC.
-        client = AsyncNerClient(options.target, tls=options.tls, id_token=options.id_token, retries=False)
+        client = AsyncNerClient(
+            options.target,
+            tls=options.tls,
+            ca_file=options.ca_file,
+            cert_file=options.cert_file,
+            key_file=options.key_file,
+            id_token=options.id_token,
+            retries=False,
+        )
     except ValueError as error:  # for example an ID token over plaintext
         raise UsageError(str(error)) from None
+    except OSError as error:  # a TLS file that cannot be read
+        raise UsageError(f"cannot read {error.filename}: {error.strerror}") from None
     try:
         info = await wait_for_service(client, options.bulk.retry_budget)
         unknown = sorted(set(options.labels) - set(info.labels))

@@ -12,6 +12,7 @@ socket attached. It exits when the front process closes the control socket.
 from __future__ import annotations
 
 import argparse
+import ctypes
 import gc
 import logging
 import os
@@ -20,8 +21,9 @@ import socket
 import sys
 
 from ner_server.answers import Answerer
+from ner_server.loading import PipelineUnusable, load_pipeline
 from ner_server.logs import configure_logging
-from ner_server.model import ModelNotFound, Recognizer, describe, load_pipeline
+from ner_server.model import Recognizer, describe
 from ner_server.pool import wire
 from ner_server.pool.messages import LoadFailed, ModelLoaded, Spawn, Spawned
 from ner_server.pool.worker import WARM_UP_TEXT, run_worker
@@ -34,6 +36,7 @@ def main() -> None:
     parser.add_argument("--control-fd", type=int, required=True)
     parser.add_argument("--model", required=True)
     parser.add_argument("--pipeline", required=True)
+    parser.add_argument("--code", action="append", default=[])
     parser.add_argument("--matmul", required=True)
     parser.add_argument("--keep-words", type=int, required=True)
     parser.add_argument("--max-text-chars", type=int, required=True)
@@ -48,11 +51,12 @@ def main() -> None:
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     control = socket.socket(fileno=args.control_fd)
     try:
-        nlp = load_pipeline(args.model, args.pipeline, matmul=args.matmul)
+        nlp = load_pipeline(args.model, args.pipeline, matmul=args.matmul, code=args.code)
         info = describe(nlp)
-        answerer = Answerer(Recognizer(nlp, args.keep_words), info.labels, args.max_text_chars)
+        labels = info.labels if info.labels_known else None
+        answerer = Answerer(Recognizer(nlp, args.keep_words), labels, args.max_text_chars)
         answerer.warm_up(WARM_UP_TEXT)
-    except ModelNotFound as error:
+    except PipelineUnusable as error:
         wire.send(control, LoadFailed(str(error)))
         sys.exit(1)
     except Exception as error:
@@ -60,6 +64,7 @@ def main() -> None:
         wire.send(control, LoadFailed(f"could not load model {args.model!r}: {error}"))
         sys.exit(1)
     wire.send(control, ModelLoaded(info))
+    _hand_back_freed_memory()
     # Objects that exist now are never collected, so the collector never writes to (and so
     # copies) the pages that hold them in the workers.
     gc.freeze()
@@ -74,6 +79,15 @@ def main() -> None:
         worker_end.close()
         wire.send_with_fd(control, Spawned(pid), front_end.fileno())
         front_end.close()
+
+
+def _hand_back_freed_memory() -> None:
+    """Loading freed what it left out (the model's other components); MODEL_PROCESS_ENV keeps
+    freed memory in the heap, where every worker would inherit it: give it back before forking."""
+    gc.collect()
+    malloc_trim = getattr(ctypes.CDLL(None), "malloc_trim", None)  # glibc only
+    if malloc_trim is not None:
+        malloc_trim(0)
 
 
 def _run_child(
