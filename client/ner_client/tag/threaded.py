@@ -1,8 +1,8 @@
 """The blocking face of the bulk engine: `NerClient.tag_all` runs it on an event loop in a thread.
 
-The thread owns its own `AsyncNerClient` (same target, TLS and ID token as the blocking client)
-and hands results over through a bounded queue, so a slow consumer holds the engine back instead
-of piling results up. Leaving the loop early cancels the job and waits for the thread.
+The thread owns its own `AsyncNerClient` (the blocking client's target, TLS, PEM files and ID
+token) and hands results over through a bounded queue, so a slow consumer holds the engine back
+instead of piling results up. Leaving the loop early cancels the job and waits for the thread.
 """
 
 from __future__ import annotations
@@ -53,7 +53,16 @@ class _Job:
     async def _pump(self) -> None:
         self.loop, self.task = asyncio.get_running_loop(), asyncio.current_task()
         client = self.client
-        aio = AsyncNerClient(client.target, tls=client.tls, id_token=client.id_token, retries=False)
+        files = client.tls_files
+        aio = AsyncNerClient(
+            client.target,
+            tls=client.tls,
+            id_token=client.id_token,
+            retries=False,
+            ca_file=files.ca_file,
+            cert_file=files.cert_file,
+            key_file=files.key_file,
+        )
         async with aio:
             async for result in tag_all(aio, self.documents, self.labels, self.settings):
                 try:
