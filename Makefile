@@ -20,6 +20,7 @@ help:
 	@echo "make setup  build .venv with the server and the client, install grpcurl, ghz, buf and the protoc plugins into .tools, and the Go and TypeScript clients' dependencies"
 	@echo "make protos regenerate the Python, Go and TypeScript stubs from protos/"
 	@echo "make lint   buf lint, buf format, ruff"
+	@echo "make balancer N=3  N ner-server instances (one worker each) behind nginx on port 50051"
 	@echo "make bench  the full benchmark (see docs/benchmarks.md)"
 	@echo "make image-test  build the Dockerfile with buildah, run it with podman, check it (docs/deploy.md)"
 	@echo "make deploy PROJECT=... REGION=...  build with Cloud Build and deploy to Cloud Run (docs/deploy.md)"
@@ -97,6 +98,27 @@ image-test: setup
 	@cat build/image-test.json
 
 include deploy/deploy.mk
+
+# nginx for the local load balancer (deploy/balancer): the binary of Debian's nginx package,
+# unpacked into .tools without installing the package, so no system service starts on port 80.
+# Where the package cannot be unpacked, it is installed (apt-get install nginx) instead.
+tools: $(TOOLS)/bin/nginx
+
+$(TOOLS)/bin/nginx:
+	mkdir -p $(TOOLS)/bin
+	if command -v nginx >/dev/null; then ln -sf "$$(command -v nginx)" $@; else \
+	  folder=$$(mktemp -d) && (cd $$folder && { apt-get download nginx 2>/dev/null || \
+	    { apt-get update -qq && apt-get download nginx; }; } && dpkg-deb -x nginx_*.deb unpacked) && \
+	  cp $$folder/unpacked/usr/sbin/nginx $@ && rm -rf $$folder && $@ -v || \
+	  { rm -rf $$folder $@; apt-get update -qq && apt-get install -y -qq nginx && ln -sf "$$(command -v nginx)" $@; }; fi
+
+# A local stand-in for Cloud Run's front end: nginx routing each gRPC call on its own over N
+# instances (deploy/balancer/nginx.conf; docs/deploy.md, "Bulk jobs"). Ctrl-C stops it all.
+N ?= 3
+BALANCER_PORT ?= 50051
+.PHONY: balancer
+balancer: setup
+	$(VENV)/bin/python scripts/balancer.py --instances $(N) --port $(BALANCER_PORT)
 
 # Seconds, not minutes: the benchmark still runs end to end (also part of `make test`).
 bench-smoke: setup

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from tests import texts
+from tests.scrape import free_port, scrape, value
 from tests.support import ServerProcess, stopped, unread_bytes, wait_until
 from tests.tag_support import (
     PipeLines,
@@ -38,6 +39,7 @@ from tests.tag_support import (
 ROWS = 20 * len(texts.PARAGRAPHS)
 #: Documents used where the whole input is not needed (the restart and resume runs).
 SLICE = 400
+STREAM_METHOD = "/ner.v1.NerService/StreamExtractEntities"
 
 
 @pytest.fixture(scope="module")
@@ -105,15 +107,29 @@ def test_server_killed_and_restarted_on_same_port_mid_run_tags_every_document_ex
     assert read_jsonl(output) == expected[:SLICE]
 
 
+@pytest.mark.parametrize(
+    "streams",
+    [["--streams", "1"], ["--streams", "3", "--stream-documents", "7"]],
+    ids=["one-stream", "rolling-streams"],
+)
 def test_resume_after_the_command_is_killed_mid_run_tags_every_document_exactly_once(
     server: ServerProcess,
     slice_file: Path,
     corpus_rows: list[dict[str, Any]],
     expected: list[dict[str, Any]],
     tmp_path: Path,
+    streams: list[str],
 ) -> None:
     output = tmp_path / "tagged.jsonl"
-    options = ["--target", server.address, "--output", str(output), "--streams", "1", "--window", "4"]
+    options = [
+        "--target",
+        server.address,
+        "--output",
+        str(output),
+        "--window",
+        "4",
+        *streams,
+    ]
     # The first run reads a part of the input from a stdin left open, so it is mid-run when killed.
     command = start_tag(["-", *options], stdin=True)
     try:
@@ -133,6 +149,73 @@ def test_resume_after_the_command_is_killed_mid_run_tags_every_document_exactly_
     assert f"{written} skipped" in resumed.stderr
     assert f"{SLICE - written} documents" in resumed.stderr
     assert read_jsonl(output) == expected[:SLICE]
+
+
+def test_streams_that_roll_over_every_few_documents_tag_every_document_once_in_order(
+    server: ServerProcess, slice_file: Path, expected: list[dict[str, Any]], tmp_path: Path
+) -> None:
+    output = tmp_path / "tagged.jsonl"
+    flags = ["--streams", "3", "--window", "4", "--stream-documents", "9"]
+    done = run_tag([str(slice_file), "-t", server.address, "-o", str(output), *flags])
+    assert done.returncode == 0, done.stderr
+    rolled = re.search(r"(\d+) roll-overs", done.stderr)
+    # Every call but the last of each stream ends after 9 documents.
+    assert rolled and int(rolled[1]) >= SLICE // 9 - 3, done.stderr
+    assert "reconnects" not in done.stderr
+    assert read_jsonl(output) == expected[:SLICE]
+
+
+def test_streams_roll_over_by_time_while_the_input_pauses_and_lose_nothing(
+    corpus_rows: list[dict[str, Any]], expected: list[dict[str, Any]], tmp_path: Path
+) -> None:
+    metrics_port = free_port()
+    server = ServerProcess(["--workers", "1", "--metrics-port", str(metrics_port)])
+    output = tmp_path / "tagged.jsonl"
+    command = None
+    try:
+        server.wait_serving()
+        args = ["-", "-t", server.address, "-o", str(output), "--streams", "2", "--stream-seconds", "0.2"]
+        command = start_tag(args, stdin=True)
+        feed(command, corpus_rows[:50])
+        wait_for_lines(output, 50, command)
+        # No input now: each stream's call ends when its time is up, and a new one takes its place.
+        wait_until(lambda: _streams_ended(metrics_port) >= 6, what="six calls rolled over")
+        _, stderr = command.communicate(jsonl(corpus_rows[50:100]), timeout=120)
+    finally:
+        if command is not None and command.poll() is None:
+            command.kill()
+            command.communicate()
+        server.stop()
+    assert command.returncode == 0, stderr
+    rolled = re.search(r"(\d+) roll-overs", stderr)
+    assert rolled and int(rolled[1]) >= 6, stderr
+    assert "reconnects" not in stderr
+    assert read_jsonl(output) == expected[:100]
+
+
+def _streams_ended(metrics_port: int) -> float:
+    return value(scrape(metrics_port), "ner_calls_total", method=STREAM_METHOD, code="OK")
+
+
+def test_shards_of_one_input_add_up_to_the_whole_output_and_resume_on_their_own(
+    server: ServerProcess, slice_file: Path, expected: list[dict[str, Any]], tmp_path: Path
+) -> None:
+    outputs = [tmp_path / f"part{number}.jsonl" for number in (1, 2, 3)]
+    # Part 2 was cut short by a kill: a few lines written, the last one torn.
+    part2_start = SLICE // 3
+    outputs[1].write_text(jsonl(expected[part2_start : part2_start + 5]) + '{"id": "p0', encoding="utf-8")
+    runs = [
+        run_tag(
+            [str(slice_file), "-t", server.address, "-o", str(output), "--shard", f"{number}/3", "--resume"]
+        )
+        for number, output in enumerate(outputs, start=1)
+    ]
+    assert [run.returncode for run in runs] == [0, 0, 0], [run.stderr for run in runs]
+    assert "5 skipped" in runs[1].stderr
+    assert [row for output in outputs for row in read_jsonl(output)] == expected[:SLICE]
+    assert [len(read_jsonl(output)) for output in outputs] == [133, 133, 134]
+    piped = run_tag(["-", "-t", server.address, "-o", "-", "--shard", "1/2"], stdin="")
+    assert piped.returncode == 2 and "stdin" in piped.stderr
 
 
 def test_document_over_the_server_limit_goes_to_the_errors_file_and_the_rest_are_tagged_exit_1(

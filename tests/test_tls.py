@@ -253,3 +253,17 @@ def test_rotated_certificates_serve_new_connections_without_a_restart(tmp_path: 
         assert server.process.poll() is None
     finally:
         server.stop()
+
+
+def test_blocking_tag_all_streams_over_mutual_tls_with_the_clients_own_files(
+    mtls_server, authorities
+) -> None:
+    files, _ = authorities
+    texts = [TEXT, "Kyoto is in Japan."] * 10
+    with NerClient(
+        mtls_server.address, ca_file=files.ca, cert_file=files.client_cert, key_file=files.client_key
+    ) as client:
+        results = list(client.tag_all(texts))
+    assert [result.id for result in results] == [str(index) for index in range(len(texts))]
+    assert {"Lisbon", "Oslo"} <= {entity.text for entity in results[0].entities}
+    assert [entity.text for entity in results[1].entities] == ["Kyoto", "Japan"]

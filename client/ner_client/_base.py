@@ -37,9 +37,12 @@ class BaseClient:
         key_file: str | PathLike[str] | None = None,
     ) -> None:
         self.target = target
+        self.tls = tls
+        self.id_token = id_token
         self.timeout = timeout
         self.stream_timeout = stream_timeout
         files = TlsFiles(ca_file, cert_file, key_file)
+        self.tls_files = files
         self._channel: Any = open_channel(
             target, tls, id_token, asyncio=self._asyncio, retries=retries, tls_files=files
         )

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from ner_client import _convert
 from ner_client._base import BaseClient
 from ner_client.proto import ner_pb2
 from ner_client.types import Document, DocumentResult, Entity, ModelInfo
+
+if TYPE_CHECKING:
+    from ner_client.tag.engine import BulkSettings
 
 
 class NerClient(BaseClient):
@@ -41,6 +45,18 @@ class NerClient(BaseClient):
                 yield _convert.document_result(response.result)
         finally:
             responses.cancel()
+
+    def tag_all(
+        self,
+        documents: Iterable[str | Document],
+        labels: Sequence[str] = (),
+        settings: BulkSettings | None = None,
+    ) -> Iterator[DocumentResult]:
+        """`AsyncNerClient.tag_all`, run on an event loop in a thread of its own (with its own
+        channel to the same target); leaving the loop early stops it."""
+        from ner_client.tag.threaded import tag_all_in_thread
+
+        return tag_all_in_thread(self, documents, labels, settings)
 
     def model_info(self, *, timeout: float | None = None) -> ModelInfo:
         response = self._stub.GetModelInfo(ner_pb2.GetModelInfoRequest(), timeout=self._deadline(timeout))

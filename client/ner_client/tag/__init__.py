@@ -4,9 +4,10 @@
 
 Built on `AsyncNerClient` (its channel, requests and results). Modules, in the order a document
 travels: `inputs` (lazy reading), `retry` (backoff, retry budget, waiting for the service),
-`streams` (resilient bidirectional calls), `pipeline` (one run: feed, streams, bounded buffer),
-`outputs` (ordered writer, errors file, resume scan), `progress` (bar and notices), `cli` (flags,
-exit status, summary line).
+`streams` (resilient, rolling bidirectional calls), `engine` (feed, streams, results in input
+order, bounded buffer: also `AsyncNerClient.tag_all`), `threaded` (the engine behind
+`NerClient.tag_all`), `pipeline` (one run: resume, shard, engine, writer), `outputs` (writer,
+errors file, resume scan), `progress` (bar and notices), `cli` (flags, exit status, summary line).
 """
 
 from ner_client.tag.cli import main

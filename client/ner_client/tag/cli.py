@@ -12,6 +12,7 @@ import signal
 import sys
 from collections.abc import Sequence
 
+from ner_client.tag.engine import BulkSettings
 from ner_client.tag.inputs import FORMATS, check_inputs
 from ner_client.tag.pipeline import Summary, TagOptions, UsageError, tag
 from ner_client.tag.retry import ConnectionFailed
@@ -21,8 +22,9 @@ EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE = 0, 1, 2
 DESCRIPTION = """\
 Tag documents with named entities through ner.v1.NerService, streaming them over parallel
 gRPC streams. Output is JSONL {"id", "entities", <other input fields>} in input order.
-Broken streams are reconnected and only unanswered documents are sent again; --resume
-continues an interrupted run from its output file."""
+Each stream is ended cleanly and replaced every --stream-seconds, so a load balancer spreads
+the job over instances added while it runs. Broken streams are reconnected and only unanswered
+documents are sent again; --resume continues an interrupted run from its output file."""
 
 
 def parser() -> argparse.ArgumentParser:
@@ -42,7 +44,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--labels", action="append", default=[], help="only these labels, comma-separated (repeatable)"
     )
-    p.add_argument("--streams", type=_positive, default=2, help="parallel streams (default: %(default)s)")
+    p.add_argument(
+        "--streams",
+        type=_positive,
+        default=BulkSettings.streams,
+        help="parallel streams; at least one per instance to use (default: %(default)s)",
+    )
     p.add_argument(
         "--window", type=_positive, default=64, help="documents in flight per stream (default: %(default)s)"
     )
@@ -50,12 +57,33 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--resume", action="store_true", help="skip documents whose id is already in OUTPUT; append"
     )
+    p.add_argument(
+        "--shard",
+        type=_shard,
+        metavar="K/N",
+        help="tag only the K-th of N contiguous parts of the input (files, not stdin), so that N "
+        "processes share one input; each has its own --output and --resume",
+    )
     p.add_argument("--format", choices=FORMATS, default="auto", help="input format; auto goes by file suffix")
     p.add_argument("--keep-text", action="store_true", help="copy the input text into the output too")
     p.add_argument(
         "--retry-timeout", type=float, default=120.0, help="give up after this many seconds without progress"
     )
     p.add_argument("--stream-timeout", type=float, default=3600.0, help="deadline of one stream, in seconds")
+    p.add_argument(
+        "--stream-seconds",
+        type=_not_negative,
+        default=BulkSettings.stream_seconds,
+        help="end each stream cleanly after this many seconds and open a new one, routed afresh; "
+        "0 never (default: %(default)s)",
+    )
+    p.add_argument(
+        "--stream-documents",
+        type=_not_negative_int,
+        default=BulkSettings.stream_documents,
+        help="end each stream cleanly after this many documents and open a new one; 0 never "
+        "(default: %(default)s)",
+    )
     p.add_argument(
         "--buffer", type=_positive, default=0, help="most documents outstanding (default: 4x in flight)"
     )
@@ -75,6 +103,31 @@ def _positive(value: str) -> int:
     return number
 
 
+def _shard(value: str) -> tuple[int, int]:
+    number, _, parts = value.partition("/")
+    try:
+        shard = int(number), int(parts)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"K/N, such as 1/4, not {value!r}") from None
+    if not 1 <= shard[0] <= shard[1]:
+        raise argparse.ArgumentTypeError(f"K/N with 1 <= K <= N, not {value!r}")
+    return shard
+
+
+def _not_negative(value: str) -> float:
+    number = float(value)
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
+    return number
+
+
+def _not_negative_int(value: str) -> int:
+    number = int(value)
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {number}")
+    return number
+
+
 def options_from(args: argparse.Namespace) -> TagOptions:
     labels = tuple(label.strip() for group in args.labels for label in group.split(",") if label.strip())
     return TagOptions(
@@ -87,16 +140,21 @@ def options_from(args: argparse.Namespace) -> TagOptions:
         key_file=args.key_file,
         id_token=args.id_token,
         labels=labels,
-        streams=args.streams,
-        window=args.window,
+        bulk=BulkSettings(
+            streams=args.streams,
+            window=args.window,
+            stream_documents=args.stream_documents,
+            stream_seconds=args.stream_seconds,
+            stream_timeout=args.stream_timeout,
+            retry_budget=args.retry_timeout,
+            buffer=args.buffer,
+        ),
         errors=args.errors,
         resume=args.resume,
         format=args.format,
         keep_text=args.keep_text,
-        retry_budget=args.retry_timeout,
-        stream_timeout=args.stream_timeout,
-        buffer=args.buffer,
         progress=args.progress,
+        shard=args.shard,
         quiet=args.quiet,
     )
 
@@ -122,6 +180,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         skipped = f", {summary.skipped} skipped (already written)" if summary.skipped else ""
         reconnects = f", {summary.reconnects} reconnects" if summary.reconnects else ""
         reconnects += f", {summary.retried} retried" if summary.retried else ""
+        reconnects += f", {summary.rollovers} roll-overs" if summary.rollovers else ""
         print(
             f"ner-tag: {summary.documents} documents, {summary.entities} entities, {summary.errors} errors"
             f"{skipped}{reconnects}, {summary.seconds:.1f} s, {rate:.1f} docs/s",

@@ -1,8 +1,7 @@
-"""Where results go: the ordered output writer, the errors file, and the resume scan.
+"""Where results go: the output writer, the errors file, and the resume scan.
 
-Results arrive in any order from several streams; `OrderedWriter` holds each one until every
-earlier document is written, so the output is in input order. The caller bounds how many
-documents are outstanding, which bounds this reorder buffer.
+Results come in input order (the engine orders them); `Writer` writes each as it comes and
+flushes now and then.
 
 For `--resume`, `scan_written` reads the ids already in the output file and cuts off a torn
 last line (a run killed mid-write), so appending continues from a clean line boundary.
@@ -70,8 +69,8 @@ def _last_newline_end(handle: IO[bytes], size: int) -> int:
     return 0
 
 
-class OrderedWriter:
-    """Writes outcomes in sequence order: output lines to `output`, errors to the errors file."""
+class Writer:
+    """Writes outcomes as they come (in input order): output lines to `output`, errors to the errors file."""
 
     def __init__(self, output: str, errors: str | None, append: bool) -> None:
         self._output: IO[str] = (
@@ -81,29 +80,15 @@ class OrderedWriter:
         self._errors: IO[str] | None = None
         if errors and errors != "-" and os.path.exists(errors):
             os.unlink(errors)  # stale errors of an earlier run: this run retries those documents
-        self._waiting: dict[int, Outcome] = {}
-        self._next = 0
         self._last_flush = time.monotonic()
         self.written = 0
         self.entities = 0
         self.failed = 0
 
-    @property
-    def buffered(self) -> int:
-        """Outcomes held back until an earlier document finishes."""
-        return len(self._waiting)
-
-    def put(self, sequence: int, outcome: Outcome) -> int:
-        """Accept one outcome; returns how many documents were written out by this call."""
-        self._waiting[sequence] = outcome
-        flushed = 0
-        while (ready := self._waiting.pop(self._next, None)) is not None:
-            self._write(ready)
-            self._next += 1
-            flushed += 1
-        if flushed and time.monotonic() - self._last_flush > FLUSH_SECONDS:
+    def put(self, outcome: Outcome) -> None:
+        self._write(outcome)
+        if time.monotonic() - self._last_flush > FLUSH_SECONDS:
             self.flush()
-        return flushed
 
     def _write(self, outcome: Outcome) -> None:
         if outcome.error is not None:

@@ -1,8 +1,7 @@
-"""One tagging run: input -> feed -> parallel streams -> ordered writer, with bounded memory.
+"""One tagging run: input (less what `--resume` finds written) -> the bulk engine -> the writer.
 
-The reader takes a slot of the `buffer` for every document it hands out and the writer gives it
-back once the document is written, so documents queued, in flight and held for reordering
-never exceed `buffer`, however large the input.
+The engine (`ner_client.tag.engine`) streams, heals, rolls over and orders; memory stays bounded
+by `--buffer` documents, however large the input.
 """
 
 from __future__ import annotations
@@ -11,20 +10,19 @@ import asyncio
 import json
 import sys
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ner_client.aio import AsyncNerClient
-from ner_client.tag.inputs import InputDocument, count_documents, read_documents
-from ner_client.tag.outputs import FLUSH_SECONDS, OrderedWriter, Outcome, id_key, scan_written
-from ner_client.tag.progress import Progress
-from ner_client.tag.retry import ConnectionFailed, wait_for_service
-from ner_client.tag.streams import Feed, Job, Stream
-from ner_client.types import DocumentResult
+import grpc
 
-#: Room left in a request message for everything but the text.
-_MESSAGE_OVERHEAD = 4096
+from ner_client.aio import AsyncNerClient
+from ner_client.tag.engine import BulkSettings, Engine
+from ner_client.tag.inputs import InputDocument, count_documents, read_documents
+from ner_client.tag.outputs import FLUSH_SECONDS, Outcome, Writer, id_key, scan_written
+from ner_client.tag.progress import Progress
+from ner_client.tag.retry import wait_for_service
+from ner_client.types import Document, DocumentError, DocumentResult
 
 
 class UsageError(Exception):
@@ -44,21 +42,15 @@ class TagOptions:
     key_file: str | None = None
     id_token: bool = False
     labels: tuple[str, ...] = ()
-    streams: int = 2
-    window: int = 64
+    bulk: BulkSettings = field(default_factory=BulkSettings)
     errors: str | None = None
     resume: bool = False
     format: str = "auto"
     keep_text: bool = False
-    retry_budget: float = 120.0
-    stream_timeout: float = 3600.0
-    buffer: int = 0
     progress: bool | None = None
     quiet: bool = False
-
-    @property
-    def buffer_size(self) -> int:
-        return self.buffer or max(256, 4 * self.streams * self.window)
+    #: (K, N): only the K-th of N contiguous parts of the input (1-based); None is all of it.
+    shard: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -72,12 +64,17 @@ class Summary:
     reconnects: int
     #: Documents sent again after a transient per-document error (their worker died...).
     retried: int
+    #: Calls ended on purpose after --stream-documents or --stream-seconds, each replaced by a new one.
+    rollovers: int = 0
 
 
 async def tag(options: TagOptions) -> Summary:
     if options.resume and options.output == "-":
         raise UsageError("--resume needs an output file, not stdout")
+    if options.shard and "-" in options.inputs:
+        raise UsageError("--shard needs input files: stdin cannot be counted to be split")
     written = scan_written(Path(options.output)) if options.resume else set()
+    part = _part(options)
     try:
         # The streams resend unanswered documents themselves: no retries by gRPC.
         client = AsyncNerClient(
@@ -94,16 +91,21 @@ async def tag(options: TagOptions) -> Summary:
     except OSError as error:  # a TLS file that cannot be read
         raise UsageError(f"cannot read {error.filename}: {error.strerror}") from None
     try:
-        info = await wait_for_service(client, options.retry_budget)
+        info = await wait_for_service(client, options.bulk.retry_budget)
         unknown = sorted(set(options.labels) - set(info.labels))
         if unknown:
             raise UsageError(f"unknown labels {', '.join(unknown)}; the model has {', '.join(info.labels)}")
         total = count_documents(options.inputs, options.format) if _bar_wanted(options) else None
+        if total is not None and part is not None:
+            total = int(min(total, part[1]) - part[0])
         progress = Progress(total, len(written), options.progress, options.quiet)
-        writer = OrderedWriter(options.output, _errors_path(options), append=options.resume)
+        writer = Writer(options.output, _errors_path(options), append=options.resume)
+        engine: Engine[InputDocument] = Engine(
+            client, options.bulk, options.labels, info.limits.max_message_bytes, progress.notice
+        )
         try:
-            run = _Run(options, info.limits.max_message_bytes, writer, progress)
-            streams = await run.go(client, written)
+            run = _Run(options, writer, progress)
+            await run.go(engine, written, part)
         finally:
             writer.close()
             progress.close()
@@ -113,11 +115,26 @@ async def tag(options: TagOptions) -> Summary:
             errors=progress.errors,
             skipped=run.skipped,
             seconds=progress.seconds,
-            reconnects=sum(stream.reconnects for stream in streams),
-            retried=sum(stream.retried for stream in streams),
+            reconnects=engine.reconnects,
+            retried=engine.retried,
+            rollovers=engine.rollovers,
         )
     finally:
         await client.close()
+
+
+def _part(options: TagOptions) -> tuple[int, float] | None:
+    """The positions `[start, end)` of the input documents this shard tags.
+
+    The parts split the count of input lines; the last part runs to the end of the input, so
+    the parts cover every document once even where a blank line was counted.
+    """
+    if options.shard is None:
+        return None
+    number, parts = options.shard
+    total = count_documents(options.inputs, options.format) or 0
+    end = float("inf") if number == parts else total * number // parts
+    return total * (number - 1) // parts, end
 
 
 def _bar_wanted(options: TagOptions) -> bool:
@@ -131,48 +148,25 @@ def _errors_path(options: TagOptions) -> str:
 
 
 class _Run:
-    """One run's moving parts: the feed, the buffer slots, the streams, the ordered writer."""
+    """One run: the input (less what is already written) through the engine to the writer."""
 
-    def __init__(
-        self, options: TagOptions, max_message_bytes: int, writer: OrderedWriter, progress: Progress
-    ) -> None:
+    def __init__(self, options: TagOptions, writer: Writer, progress: Progress) -> None:
         self.options = options
-        self.max_bytes = max(0, max_message_bytes - _MESSAGE_OVERHEAD)
         self.writer = writer
         self.progress = progress
-        self.slots = asyncio.Semaphore(options.buffer_size)
-        self.feed = Feed()
         self.skipped = 0
 
-    async def go(self, client: AsyncNerClient, written: set[str]) -> list[Stream]:
-        streams = [
-            Stream(
-                str(number),
-                client,
-                self.feed,
-                self._on_answer,
-                labels=self.options.labels,
-                window=self.options.window,
-                stream_timeout=self.options.stream_timeout,
-                retry_budget=self.options.retry_budget,
-                notice=self.progress.notice,
-            )
-            for number in range(1, self.options.streams + 1)
-        ]
+    async def go(
+        self, engine: Engine[InputDocument], written: set[str], part: tuple[int, float] | None
+    ) -> None:
         flusher = asyncio.create_task(self._flush_now_and_then())
         try:
-            async with asyncio.TaskGroup() as group:
-                group.create_task(self._read(written))
-                for stream in streams:
-                    group.create_task(stream.run())
-        except ExceptionGroup as group:
-            failures = group.subgroup(ConnectionFailed)
-            if failures is None:
-                raise
-            raise failures.exceptions[0] from None
+            async for document, result in engine.results(self._unwritten(written, part), _prepare):
+                self.writer.put(_outcome(document, result))
+                writer = self.writer
+                self.progress.update(writer.written + writer.failed, writer.entities, writer.failed)
         finally:
             flusher.cancel()
-        return streams
 
     async def _flush_now_and_then(self) -> None:
         """Flush written lines even while no new answers arrive (a slow stdin, a reconnecting stream)."""
@@ -180,46 +174,40 @@ class _Run:
             await asyncio.sleep(FLUSH_SECONDS)
             self.writer.flush()
 
-    async def _read(self, written: set[str]) -> None:
-        sequence = 0
+    async def _unwritten(
+        self, written: set[str], part: tuple[int, float] | None
+    ) -> AsyncIterator[InputDocument]:
+        start, end = part or (0, float("inf"))
+        position = -1
         async for document in _documents(self.options):
+            position += 1
+            if position < start:
+                continue
+            if position >= end:
+                break
             if written and id_key(document.id_value) in written:
                 self.skipped += 1
                 continue
-            await self.slots.acquire()
-            if document.error is None and self.max_bytes and len(document.text) * 4 > self.max_bytes:
-                size = len(document.text.encode("utf-8"))
-                if size > self.max_bytes:
-                    document.error = (
-                        f"{size} bytes of text; the server takes messages up to {self.max_bytes} bytes"
-                    )
-            if document.error is not None:
-                error = {"id": document.id_value, "code": "INVALID_ARGUMENT", "message": document.error}
-                self._finish(sequence, Outcome(error=error))
-            else:
-                self.feed.put(Job(sequence, document))
-            sequence += 1
-        self.feed.end()
+            yield document
 
-    def _on_answer(self, job: Job, result: DocumentResult) -> None:
-        document = job.document
-        if result.error is not None:
-            error = {"id": document.id_value, "code": result.error.code.name, "message": result.error.message}
-            self._finish(job.sequence, Outcome(error=error))
-            return
-        row: dict[str, Any] = {
-            "id": document.id_value,
-            "entities": [entity.as_dict() for entity in result.entities],
-        }
-        row.update(document.extra)
-        line = json.dumps(row, ensure_ascii=False) + "\n"
-        self._finish(job.sequence, Outcome(line=line, entities=len(result.entities)))
 
-    def _finish(self, sequence: int, outcome: Outcome) -> None:
-        for _ in range(self.writer.put(sequence, outcome)):
-            self.slots.release()
-        writer = self.writer
-        self.progress.update(writer.written + writer.failed, writer.entities, writer.failed)
+def _prepare(document: InputDocument, position: int) -> Document | DocumentResult:
+    if document.error is not None:
+        error = DocumentError(grpc.StatusCode.INVALID_ARGUMENT, document.error)
+        return DocumentResult(document.id, (), error)
+    return Document(document.id, document.text)
+
+
+def _outcome(document: InputDocument, result: DocumentResult) -> Outcome:
+    if result.error is not None:
+        error = {"id": document.id_value, "code": result.error.code.name, "message": result.error.message}
+        return Outcome(error=error)
+    row: dict[str, Any] = {
+        "id": document.id_value,
+        "entities": [entity.as_dict() for entity in result.entities],
+    }
+    row.update(document.extra)
+    return Outcome(line=json.dumps(row, ensure_ascii=False) + "\n", entities=len(result.entities))
 
 
 async def _documents(options: TagOptions) -> AsyncIterator[InputDocument]:

@@ -1,7 +1,10 @@
-"""The resilient streams: each keeps one StreamExtractEntities call going until the input runs out.
+"""The resilient streams: each keeps a StreamExtractEntities call going until the input runs out.
 
 A stream takes jobs from the shared `Feed`, keeps at most `window` of them in flight, and pairs
-each response with the oldest job in flight (the server answers in input order). When the call
+each response with the oldest job in flight (the server answers in input order). A call rolls
+over after `RollOver.documents` documents or `RollOver.seconds` seconds: the stream half-closes
+it, reads the answers still owed, and opens a new call, which a load balancer routes afresh, so
+that instances added during a long job get their share. When the call
 breaks (UNAVAILABLE, a restarted server, GOAWAY, a stream deadline, CANCELLED by the server) the
 jobs still in flight are kept; the stream reconnects with backoff and sends exactly those again
 before taking new ones. A job leaves a stream only when its answer has been read, so no document
@@ -19,14 +22,16 @@ import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import grpc
 
 from ner_client import status
-from ner_client.aio import AsyncNerClient
-from ner_client.tag.inputs import InputDocument
 from ner_client.tag.retry import Backoff, ConnectionFailed, fatal
 from ner_client.types import Document, DocumentResult
+
+if TYPE_CHECKING:
+    from ner_client.aio import AsyncNerClient
 
 MAX_DOCUMENT_ATTEMPTS = 5
 
@@ -39,9 +44,19 @@ class Job:
     """A document on its way: its place in the input and how often it has been tried."""
 
     sequence: int
-    document: InputDocument
+    document: Document
+    #: What the caller tags this document for (ner-tag's input row); travels along untouched.
+    item: Any = None
     attempts: int = 0
     not_before: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class RollOver:
+    """When a stream ends its call and opens a new one; None is never."""
+
+    documents: int | None = None
+    seconds: float | None = None
 
 
 @dataclass
@@ -95,6 +110,7 @@ class Stream:
         window: int = 32,
         stream_timeout: float = 3600.0,
         retry_budget: float = 120.0,
+        rollover: RollOver = RollOver(),
         notice: OnNotice = lambda message: None,
     ) -> None:
         self.name = name
@@ -105,12 +121,16 @@ class Stream:
         self._window = window
         self._timeout = stream_timeout
         self._backoff = Backoff(retry_budget)
+        self._rollover = rollover
         self._notice = notice
         self._in_flight: deque[Job] = deque()
         self._room = asyncio.Event()
         self._answers_this_call = 0
         self.reconnects = 0
         self.retried = 0
+        #: Calls ended by the stream itself to move on to a new one.
+        self.rollovers = 0
+        self._rolled = False
 
     async def run(self) -> None:
         while True:
@@ -132,6 +152,8 @@ class Stream:
                 continue
             if not self._in_flight and self._feed.drained:
                 return
+            if self._rolled:
+                self.rollovers += 1
 
     async def _one_call(self) -> None:
         """Run one call until it ends. Raises AioRpcError when it breaks with documents unanswered."""
@@ -156,20 +178,36 @@ class Stream:
             _close(outbox)
 
     async def _send(self, outbox: asyncio.Queue[Document | None]) -> None:
+        self._rolled = False
+        sent = 0
         for unanswered in list(self._in_flight):  # from the last call: they stay in flight
-            outbox.put_nowait(_document(unanswered))
+            outbox.put_nowait(unanswered.document)
+            sent += 1
+        limit = self._rollover.documents
+        ends = None if self._rollover.seconds is None else time.monotonic() + self._rollover.seconds
         while True:
-            while len(self._in_flight) >= self._window:
-                self._room.clear()
-                await self._room.wait()
-            job = await self._feed.get()
+            if limit is not None and sent >= limit:
+                self._rolled = True
+                break
+            try:
+                # Waiting for room or for a job is cut short when the call's time is up. Both
+                # waits are safe to cancel: a job is taken from the feed only when it is returned.
+                async with asyncio.timeout_at(ends):
+                    while len(self._in_flight) >= self._window:
+                        self._room.clear()
+                        await self._room.wait()
+                    job = await self._feed.get()
+            except TimeoutError:
+                self._rolled = True
+                break
             if job is None:
                 break
             self._in_flight.append(job)  # before any await: a broken call resends it
             if (delay := job.not_before - time.monotonic()) > 0:
                 await asyncio.sleep(delay)
-            outbox.put_nowait(_document(job))
-        outbox.put_nowait(None)
+            outbox.put_nowait(job.document)
+            sent += 1
+        outbox.put_nowait(None)  # half-close: the server answers what it holds, then ends the call
 
     def _answer(self, result: DocumentResult) -> None:
         if not self._in_flight:
@@ -200,10 +238,6 @@ class Stream:
             self.retried += 1
             return
         self._on_answer(job, result)
-
-
-def _document(job: Job) -> Document:
-    return Document(id=job.document.id, text=job.document.text)
 
 
 async def _drain(outbox: asyncio.Queue[Document | None]) -> AsyncIterator[Document]:
