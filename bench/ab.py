@@ -61,7 +61,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--baseline", type=Path, required=True, help="the other checkout (A)")
-    parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("--rounds", type=int, default=4, help="rounds of every load (0: starts only)")
     parser.add_argument("--seconds", type=float, default=3.0, help="length of each unary load")
     parser.add_argument("--starts", type=int, default=3, help="starts of each server, in turn")
     parser.add_argument("--server-args", default="", help="flags for both servers")
@@ -77,10 +77,10 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         starts[side].append(round(server.wait_serving(), 3))
         server.stop()
 
-    servers = {"A": start(args.baseline, flags), "B": start(None, flags)}
     results: dict[str, Any] = {}
+    servers = {"A": start(args.baseline, flags), "B": start(None, flags)} if args.rounds else {}
     try:
-        for name, load in loads(long, paragraphs, args.seconds).items():
+        for name, load in loads(long, paragraphs, args.seconds).items() if servers else ():
             rounds = []
             for index in range(args.rounds):
                 order = "AB" if index % 2 == 0 else "BA"
