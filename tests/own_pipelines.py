@@ -160,6 +160,11 @@ def undeclared_entity_filter(root: Path) -> Path:
     return _save(nlp, root / "undeclared-filter")
 
 
+def custom_component_without_labels(root: Path) -> Path:
+    """A function component from CUSTOM_CODE that sets entities and lists no labels."""
+    return custom_component(root, "shouted_words")
+
+
 def without_entities(root: Path) -> Path:
     import spacy
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import grpc
 import pytest
 from ner_client import Document, NerClient
 
@@ -33,8 +34,11 @@ class Case:
     code: tuple[str, ...] = field(default=())
     #: The code files through NER_CODE instead of --code.
     code_from_env: bool = False
-    #: The component a WARNING names when the check at start finds that the entities need it.
+    #: The component a WARNING names, and what the WARNING says of it.
     warns_of: str | None = None
+    warning_says: str = "full pipeline"
+    #: False when an entity-setting component lists no labels: the filter then takes any label.
+    labels_known: bool = True
 
 
 CASES = {
@@ -79,6 +83,15 @@ CASES = {
         running=("entity_ruler", "drop_product_lines"),
         code=(str(made.CUSTOM_CODE),),
         warns_of="drop_product_lines",
+    ),
+    "custom-component-without-labels": Case(
+        made.custom_component_without_labels,
+        made.CUSTOM_TEXTS,
+        running=("shouted_words",),
+        code=(str(made.CUSTOM_CODE),),
+        warns_of="shouted_words",
+        warning_says="the label filter accepts any label",
+        labels_known=False,
     ),
     "german-ruler": Case(
         made.german_ruler,
@@ -163,7 +176,7 @@ def test_model_info_names_the_pipeline_and_every_label_it_can_produce(served: Se
     assert info.pipeline == served.case.running
     assert set(served.case.rule_labels) <= set(info.labels)
     found = {row[1] for entities in served.expected for row in entities}
-    assert found <= set(info.labels)
+    assert found <= set(info.labels) or not served.case.labels_known
 
 
 def test_the_label_filter_takes_every_label_the_pipeline_produces(served: Served) -> None:
@@ -177,6 +190,16 @@ def test_the_label_filter_takes_every_label_the_pipeline_produces(served: Served
     assert got == wanted
 
 
+def test_an_unknown_label_is_refused_unless_the_pipeline_cannot_list_its_labels(served: Served) -> None:
+    with NerClient(served.server.address) as client:
+        if served.case.labels_known:
+            with pytest.raises(grpc.RpcError) as refused:
+                client.extract(served.case.texts[0], ["NO_SUCH_LABEL"], timeout=60)
+            assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        else:
+            assert client.extract(served.case.texts[0], ["NO_SUCH_LABEL"], timeout=60) == []
+
+
 def test_the_start_log_lists_the_components_that_run_and_those_left_out(served: Served) -> None:
     [entry] = [entry for entry in served.server.log if entry.get("message") == "pipeline"]
     assert tuple(entry["running"]) == served.case.running
@@ -187,4 +210,4 @@ def test_the_start_log_lists_the_components_that_run_and_those_left_out(served: 
     else:
         [warning] = warnings
         assert warning["component"] == [served.case.warns_of]
-        assert served.case.warns_of in warning["message"] and "full pipeline" in warning["message"]
+        assert served.case.warns_of in warning["message"] and served.case.warning_says in warning["message"]
