@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import queue
 import signal
-import time
 from collections.abc import Iterator
 
 import grpc
@@ -15,7 +14,7 @@ import pytest
 from ner_client.proto import ner_pb2, ner_pb2_grpc
 
 from tests.scrape import free_port, scrape, value
-from tests.support import ServerProcess
+from tests.support import ServerProcess, unread_bytes, wait_until
 
 
 def request(document_id: str) -> ner_pb2.StreamExtractEntitiesRequest:
@@ -82,10 +81,15 @@ def test_calls_past_the_concurrency_limit_are_resource_exhausted() -> None:
             extract = ner_pb2.ExtractEntitiesRequest(text="Nairobi.")
             os.kill(worker, signal.SIGSTOP)
             try:
-                held = [stub.ExtractEntities.future(extract, timeout=60) for _ in range(3)]
-                # The stopped worker holds the first call; the other two wait in the queue.
-                while value(scrape(metrics_port), "ner_queue_documents") < 2:
-                    time.sleep(0.02)
+                # The stopped worker holds the first call (sent alone, so its batch holds it
+                # alone); the other two wait in the queue.
+                held = [stub.ExtractEntities.future(extract, timeout=60)]
+                wait_until(lambda: unread_bytes(worker) > 0, what="a batch handed to the stopped worker")
+                held += [stub.ExtractEntities.future(extract, timeout=60) for _ in range(2)]
+                wait_until(
+                    lambda: value(scrape(metrics_port), "ner_queue_documents") == 2,
+                    what="two calls queued behind the stopped worker",
+                )
                 with pytest.raises(grpc.RpcError) as raised:
                     stub.ExtractEntities(extract, timeout=30)
                 assert raised.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
