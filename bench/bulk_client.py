@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from ner_client import AsyncNerClient, Document
-from ner_client.tag.engine import BulkSettings
+from ner_client.bulk import BulkSettings
 
 from bench.corpus import PARAGRAPHS, ROOT
 from bench.floor_server import FloorServer

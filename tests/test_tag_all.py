@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from ner_client import AsyncNerClient, Document, NerClient
-from ner_client.tag.engine import BulkSettings
+from ner_client.bulk import BulkSettings
 
 from tests import texts
 from tests.support import ServerProcess

@@ -8,11 +8,13 @@ from typing import TYPE_CHECKING
 
 from ner_client import _convert
 from ner_client._base import BaseClient
+from ner_client.aio import AsyncNerClient
+from ner_client.bulk.threaded import tag_all_in_thread
 from ner_client.proto import ner_pb2
 from ner_client.types import Document, DocumentResult, Entity, ModelInfo
 
 if TYPE_CHECKING:
-    from ner_client.tag.engine import BulkSettings
+    from ner_client.bulk.settings import BulkSettings
 
 
 class NerClient(BaseClient):
@@ -54,9 +56,21 @@ class NerClient(BaseClient):
     ) -> Iterator[DocumentResult]:
         """`AsyncNerClient.tag_all`, run on an event loop in a thread of its own (with its own
         channel to the same target); leaving the loop early stops it."""
-        from ner_client.tag.threaded import tag_all_in_thread
+        return tag_all_in_thread(self._async_twin, documents, labels, settings)
 
-        return tag_all_in_thread(self, documents, labels, settings)
+    def _async_twin(self) -> AsyncNerClient:
+        """An asyncio client to the same target, with the same TLS files and ID token; gRPC
+        retries nothing (the bulk engine resends by itself)."""
+        files = self.tls_files
+        return AsyncNerClient(
+            self.target,
+            tls=self.tls,
+            id_token=self.id_token,
+            retries=False,
+            ca_file=files.ca_file,
+            cert_file=files.cert_file,
+            key_file=files.key_file,
+        )
 
     def model_info(self, *, timeout: float | None = None) -> ModelInfo:
         response = self._stub.GetModelInfo(ner_pb2.GetModelInfoRequest(), timeout=self._deadline(timeout))

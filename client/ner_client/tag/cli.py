@@ -12,10 +12,9 @@ import signal
 import sys
 from collections.abc import Sequence
 
-from ner_client.tag.engine import BulkSettings
+from ner_client.bulk import BulkSettings, ConnectionFailed
 from ner_client.tag.inputs import FORMATS, check_inputs
 from ner_client.tag.pipeline import Summary, TagOptions, UsageError, tag
-from ner_client.tag.retry import ConnectionFailed
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE = 0, 1, 2
 

@@ -22,16 +22,17 @@ import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import grpc
 
 from ner_client import status
-from ner_client.tag.retry import Backoff, ConnectionFailed, fatal
+from ner_client.bulk.failures import ConnectionFailed, cause, fatal, reason
+from ner_client.bulk.needs import StreamingClient
+from ner_client.bulk.retry import Backoff
+from ner_client.bulk.settings import RollOver
+from ner_client.bulk.watch import LogWatcher, Watcher
 from ner_client.types import Document, DocumentResult
-
-if TYPE_CHECKING:
-    from ner_client.aio import AsyncNerClient
 
 MAX_DOCUMENT_ATTEMPTS = 5
 
@@ -49,14 +50,6 @@ class Job:
     item: Any = None
     attempts: int = 0
     not_before: float = 0.0
-
-
-@dataclass(frozen=True, slots=True)
-class RollOver:
-    """When a stream ends its call and opens a new one; None is never."""
-
-    documents: int | None = None
-    seconds: float | None = None
 
 
 @dataclass
@@ -93,7 +86,6 @@ class Feed:
 
 
 OnAnswer = Callable[[Job, DocumentResult], None]
-OnNotice = Callable[[str], None]
 
 
 class Stream:
@@ -102,7 +94,7 @@ class Stream:
     def __init__(
         self,
         name: str,
-        client: AsyncNerClient,
+        client: StreamingClient,
         feed: Feed,
         on_answer: OnAnswer,
         *,
@@ -110,8 +102,8 @@ class Stream:
         window: int = 32,
         stream_timeout: float = 3600.0,
         retry_budget: float = 120.0,
-        rollover: RollOver = RollOver(),
-        notice: OnNotice = lambda message: None,
+        rollover: RollOver | None = None,
+        watcher: Watcher | None = None,
     ) -> None:
         self.name = name
         self._client = client
@@ -121,8 +113,8 @@ class Stream:
         self._window = window
         self._timeout = stream_timeout
         self._backoff = Backoff(retry_budget)
-        self._rollover = rollover
-        self._notice = notice
+        self._rollover = rollover or RollOver()
+        self._watcher = watcher or LogWatcher()
         self._in_flight: deque[Job] = deque()
         self._room = asyncio.Event()
         self._answers_this_call = 0
@@ -139,21 +131,32 @@ class Stream:
             except grpc.aio.AioRpcError as error:
                 if (failure := fatal(error)) is not None:
                     raise failure from error
-                if self._backoff.failing_since is None:
-                    self._notice(
-                        f"stream {self.name} broke ({error.code().name}: {error.details()}); "
-                        f"reconnecting, {len(self._in_flight)} documents to resend"
-                    )
                 self.reconnects += 1
                 # A stream cut by its own deadline after answering reconnects at once (a Cloud
                 # Run request timeout); any other break, or a cut with no answer, backs off.
                 if error.code() != grpc.StatusCode.DEADLINE_EXCEEDED or not self._answers_this_call:
-                    await self._backoff.wait(error)
+                    await self._back_off(error)
                 continue
             if not self._in_flight and self._feed.drained:
                 return
             if self._rolled:
                 self.rollovers += 1
+
+    async def _back_off(self, error: grpc.aio.AioRpcError) -> None:
+        """Tell the watcher (the break at once, then the budget left), then wait before reconnecting."""
+        first = self._backoff.failing_since is None
+        left = self._backoff.failed(error)
+        if first:
+            self._watcher.notice(
+                f"stream {self.name} broke ({reason(error)}); "
+                f"reconnecting, {len(self._in_flight)} documents to resend"
+            )
+        else:
+            self._watcher.retrying(
+                f"stream {self.name}: cannot reach {self._client.target}: {cause(error)}; "
+                f"retrying, {left:.0f} s left"
+            )
+        await self._backoff.pause()
 
     async def _one_call(self) -> None:
         """Run one call until it ends. Raises AioRpcError when it breaks with documents unanswered."""
@@ -221,11 +224,9 @@ class Stream:
             )
         job = self._in_flight.popleft()
         self._room.set()
-        if self._backoff.failing_since is not None:
-            self._notice(
-                f"stream {self.name} is back after {time.monotonic() - self._backoff.failing_since:.1f} s"
-            )
-        self._backoff.progressed()
+        if (failed_for := self._backoff.progressed()) is not None:
+            self._watcher.retrying(None)
+            self._watcher.notice(f"stream {self.name} is back after {failed_for:.1f} s")
         self._answers_this_call += 1
         job.attempts += 1
         if (

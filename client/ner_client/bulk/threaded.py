@@ -1,8 +1,9 @@
 """The blocking face of the bulk engine: `NerClient.tag_all` runs it on an event loop in a thread.
 
 The thread owns its own `AsyncNerClient` (the blocking client's target, TLS, PEM files and ID
-token) and hands results over through a bounded queue, so a slow consumer holds the engine back
-instead of piling results up. Leaving the loop early cancels the job and waits for the thread.
+token), made by the factory the blocking client hands over, and hands results over through a
+bounded queue, so a slow consumer holds the engine back instead of piling results up. Leaving the
+loop early cancels the job and waits for the thread.
 """
 
 from __future__ import annotations
@@ -10,13 +11,17 @@ from __future__ import annotations
 import asyncio
 import queue
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 
-from ner_client._base import BaseClient
-from ner_client.aio import AsyncNerClient
-from ner_client.tag.engine import BulkSettings, tag_all
+from ner_client.bulk.engine import tag_all
+from ner_client.bulk.needs import StreamingClient
+from ner_client.bulk.settings import BulkSettings
 from ner_client.types import Document, DocumentResult
+
+#: Makes the thread's own asyncio client, on the thread's event loop, closed when the job ends.
+ClientFactory = Callable[[], AbstractAsyncContextManager[StreamingClient]]
 
 __all__ = ["tag_all_in_thread"]
 
@@ -31,12 +36,13 @@ class _Ended:
 class _Job:
     def __init__(
         self,
-        client: BaseClient,
+        make_client: ClientFactory,
         documents: Iterable[str | Document],
         labels: Sequence[str],
         settings: BulkSettings,
     ) -> None:
-        self.client, self.documents, self.labels, self.settings = client, documents, labels, settings
+        self.make_client, self.documents = make_client, documents
+        self.labels, self.settings = labels, settings
         self.results: queue.Queue[DocumentResult | _Ended] = queue.Queue(maxsize=settings.buffer_size)
         self.loop: asyncio.AbstractEventLoop | None = None
         self.task: asyncio.Task[None] | None = None
@@ -52,18 +58,7 @@ class _Job:
 
     async def _pump(self) -> None:
         self.loop, self.task = asyncio.get_running_loop(), asyncio.current_task()
-        client = self.client
-        files = client.tls_files
-        aio = AsyncNerClient(
-            client.target,
-            tls=client.tls,
-            id_token=client.id_token,
-            retries=False,
-            ca_file=files.ca_file,
-            cert_file=files.cert_file,
-            key_file=files.key_file,
-        )
-        async with aio:
+        async with self.make_client() as aio:
             async for result in tag_all(aio, self.documents, self.labels, self.settings):
                 try:
                     self.results.put_nowait(result)
@@ -83,12 +78,12 @@ class _Job:
 
 
 def tag_all_in_thread(
-    client: BaseClient,
+    make_client: ClientFactory,
     documents: Iterable[str | Document],
     labels: Sequence[str] = (),
     settings: BulkSettings | None = None,
 ) -> Iterator[DocumentResult]:
-    job = _Job(client, documents, labels, settings or BulkSettings())
+    job = _Job(make_client, documents, labels, settings or BulkSettings())
     job.thread.start()
     try:
         while not isinstance(result := job.results.get(), _Ended):

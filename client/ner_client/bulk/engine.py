@@ -14,20 +14,19 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import grpc
 
 from ner_client._convert import as_document
-from ner_client.tag.retry import ConnectionFailed, wait_for_service
-from ner_client.tag.streams import Feed, Job, OnNotice, RollOver, Stream
+from ner_client.bulk.failures import ConnectionFailed
+from ner_client.bulk.needs import StreamingClient
+from ner_client.bulk.retry import wait_for_service
+from ner_client.bulk.settings import BulkSettings
+from ner_client.bulk.streams import Feed, Job, Stream
+from ner_client.bulk.watch import LogWatcher, Watcher
 from ner_client.types import Document, DocumentError, DocumentResult
 
-if TYPE_CHECKING:
-    from ner_client.aio import AsyncNerClient
-
-__all__ = ["BulkSettings", "ConnectionFailed", "Engine", "tag_all"]
+__all__ = ["Engine", "tag_all"]
 
 #: Room left in a request message for everything but the text.
 _MESSAGE_OVERHEAD = 4096
@@ -35,47 +34,16 @@ _MESSAGE_OVERHEAD = 4096
 _DONE = object()
 
 
-@dataclass(frozen=True)
-class BulkSettings:
-    """How a bulk job streams; `ner-tag`'s flags of the same names.
-
-    A call rolls over (ends cleanly, and a new one takes its place, routed afresh) after
-    `stream_documents` documents or `stream_seconds` seconds, whichever comes first; 0 is never.
-    The defaults and why they are what they are: docs/deploy.md, "Bulk jobs".
-    """
-
-    #: Parallel streams; at least the number of instances that should share the job.
-    streams: int = 4
-    #: Documents in flight on each stream.
-    window: int = 64
-    stream_documents: int = 0
-    stream_seconds: float = 30.0
-    #: Deadline of one call, in seconds (Cloud Run's request timeout is at most 3600).
-    stream_timeout: float = 3600.0
-    #: Give up after this many seconds without progress (`ConnectionFailed`).
-    retry_budget: float = 120.0
-    #: Most documents queued, in flight or held for ordering; 0 is 4 windows per stream (at least 256).
-    buffer: int = 0
-
-    @property
-    def buffer_size(self) -> int:
-        return self.buffer or max(256, 4 * self.streams * self.window)
-
-    @property
-    def rollover(self) -> RollOver:
-        return RollOver(self.stream_documents or None, self.stream_seconds or None)
-
-
 class Engine[T]:
     """One bulk job: reader, feed, streams, and the results put back in input order."""
 
     def __init__(
         self,
-        client: AsyncNerClient,
+        client: StreamingClient,
         settings: BulkSettings,
         labels: Sequence[str] = (),
         max_message_bytes: int = 0,
-        notice: OnNotice = lambda message: None,
+        watcher: Watcher | None = None,
     ) -> None:
         self.settings = settings
         self.max_bytes = max(0, max_message_bytes - _MESSAGE_OVERHEAD)
@@ -91,7 +59,7 @@ class Engine[T]:
                 stream_timeout=settings.stream_timeout,
                 retry_budget=settings.retry_budget,
                 rollover=settings.rollover,
-                notice=notice,
+                watcher=watcher,
             )
             for number in range(1, settings.streams + 1)
         ]
@@ -186,19 +154,22 @@ class Engine[T]:
 
 
 async def tag_all(
-    client: AsyncNerClient,
+    client: StreamingClient,
     documents: Iterable[str | Document] | AsyncIterable[str | Document],
     labels: Sequence[str] = (),
     settings: BulkSettings | None = None,
-    notice: OnNotice = lambda message: None,
+    watcher: Watcher | None = None,
 ) -> AsyncIterator[DocumentResult]:
     """Every document's result, in input order; a bare string gets its position as id.
 
-    Waits for the service (up to the retry budget) before the first document.
+    Waits for the service (up to the retry budget) before the first document. What goes wrong
+    on the way (the target cannot be reached, a stream broke) goes to `watcher`, by default the
+    logger `ner_client.bulk`.
     """
     settings = settings or BulkSettings()
-    info = await wait_for_service(client, settings.retry_budget)
-    engine: Engine[str | Document] = Engine(client, settings, labels, info.limits.max_message_bytes, notice)
+    watcher = watcher or LogWatcher()
+    info = await wait_for_service(client, settings.retry_budget, watcher)
+    engine: Engine[str | Document] = Engine(client, settings, labels, info.limits.max_message_bytes, watcher)
     async for _, result in engine.results(documents, as_document):
         yield result
 
