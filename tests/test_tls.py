@@ -17,7 +17,7 @@ from ner_client import NerClient
 from tests.certs import Authority, CertFiles, write_set
 from tests.conftest import require_tool
 from tests.support import ServerProcess
-from tests.tag_support import run_tag
+from tests.tag_support import PipeLines, run_tag, start_tag
 
 TEXT = "Ines Duarte flew from Lisbon to Oslo to meet engineers from Equinor in May 2024."
 #: Every test channel gets its own subchannels, so each attempt below is a new connection.
@@ -267,3 +267,20 @@ def test_blocking_tag_all_streams_over_mutual_tls_with_the_clients_own_files(
     assert [result.id for result in results] == [str(index) for index in range(len(texts))]
     assert {"Lisbon", "Oslo"} <= {entity.text for entity in results[0].entities}
     assert [entity.text for entity in results[1].entities] == ["Kyoto", "Japan"]
+
+
+def test_ner_tag_says_at_once_that_the_tls_handshake_failed(tls_server, authorities, tmp_path: Path) -> None:
+    _, other = authorities
+    source = tmp_path / "in.jsonl"
+    source.write_text(json.dumps({"id": "a", "text": TEXT}) + "\n", encoding="utf-8")
+    output = str(tmp_path / "out.jsonl")
+    args = [str(source), "-t", tls_server.address, "-o", output, "--ca-file", str(other.ca)]
+    command = start_tag([*args, "--retry-timeout", "600"])
+    notices = PipeLines(command.stderr)
+    try:
+        line = notices.wait_for("cannot reach")
+        assert command.poll() is None  # told at the first attempt, not once the budget is spent
+    finally:
+        command.kill()
+        command.communicate()
+    assert line.startswith(f"ner-tag: cannot reach {tls_server.address}: TLS handshake failed"), line

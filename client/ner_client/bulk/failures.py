@@ -2,7 +2,7 @@
 
 Which codes are worth another try is `ner_client.status.RETRYABLE_CALL`. gRPC reports a target
 that cannot be reached as UNAVAILABLE for every cause; the cause is only in the details' text
-(gRPC core's own wording), which `cause` turns into a few words; `reason` adds the details.
+(gRPC core's own wording), which `cause` turns into a few words; `reason` adds the code and details.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ def cause(error: grpc.aio.AioRpcError) -> str:
 
 
 def reason(error: grpc.aio.AioRpcError) -> str:
-    """`cause`, followed by gRPC's own details where they say more."""
+    """`cause`, followed by the code and gRPC's own details where the cause was found in them."""
     words = cause(error)
     details = error.details() or ""
-    return f"{words} ({details})" if details and details not in words else words
+    return f"{words} ({error.code().name}: {details})" if details and details not in words else words

@@ -148,7 +148,7 @@ class Stream:
         left = self._backoff.failed(error)
         if first:
             self._watcher.notice(
-                f"stream {self.name} broke ({reason(error)}); "
+                f"stream {self.name} broke: {reason(error)}; "
                 f"reconnecting, {len(self._in_flight)} documents to resend"
             )
         else:

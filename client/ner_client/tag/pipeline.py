@@ -99,7 +99,7 @@ async def tag(options: TagOptions) -> Summary:
         unknown = sorted(set(options.labels) - set(info.labels))
         if unknown:
             raise UsageError(f"unknown labels {', '.join(unknown)}; the model has {', '.join(info.labels)}")
-        writer = Writer(options.output, _errors_path(options), append=options.resume)
+        writer = Writer(options.output, errors_path(options), append=options.resume)
         engine: Engine[InputDocument] = Engine(
             client, options.bulk, options.labels, info.limits.max_message_bytes, progress
         )
@@ -141,7 +141,7 @@ def _bar_wanted(options: TagOptions) -> bool:
     return not options.quiet and (sys.stderr.isatty() if options.progress is None else options.progress)
 
 
-def _errors_path(options: TagOptions) -> str:
+def errors_path(options: TagOptions) -> str:
     if options.errors:
         return options.errors
     return "-" if options.output == "-" else options.output + ".errors.jsonl"
