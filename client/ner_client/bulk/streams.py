@@ -132,26 +132,27 @@ class Stream:
                 if (failure := fatal(error)) is not None:
                     raise failure from error
                 self.reconnects += 1
+                first = self._backoff.failing_since is None
+                if first:
+                    self._watcher.notice(
+                        f"stream {self.name} broke: {reason(error)}; "
+                        f"reconnecting, {len(self._in_flight)} documents to resend"
+                    )
                 # A stream cut by its own deadline after answering reconnects at once (a Cloud
                 # Run request timeout); any other break, or a cut with no answer, backs off.
                 if error.code() != grpc.StatusCode.DEADLINE_EXCEEDED or not self._answers_this_call:
-                    await self._back_off(error)
+                    await self._back_off(error, first)
                 continue
             if not self._in_flight and self._feed.drained:
                 return
             if self._rolled:
                 self.rollovers += 1
 
-    async def _back_off(self, error: grpc.aio.AioRpcError) -> None:
-        """Tell the watcher (the break at once, then the budget left), then wait before reconnecting."""
-        first = self._backoff.failing_since is None
+    async def _back_off(self, error: grpc.aio.AioRpcError, first: bool) -> None:
+        """Count the failure (`ConnectionFailed` once the budget is spent), show the budget left
+        after the first, and wait before reconnecting."""
         left = self._backoff.failed(error)
-        if first:
-            self._watcher.notice(
-                f"stream {self.name} broke: {reason(error)}; "
-                f"reconnecting, {len(self._in_flight)} documents to resend"
-            )
-        else:
+        if not first:
             self._watcher.retrying(
                 f"stream {self.name}: cannot reach {self._client.target}: {cause(error)}; "
                 f"retrying, {left:.0f} s left"
