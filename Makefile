@@ -84,10 +84,11 @@ protos: setup
 	$(VENV)/bin/python scripts/generate_protos.py
 	buf generate
 
-# The full benchmark (about 20 minutes; docs/benchmarks.md). wrk comes from Debian's packages.
+# The full benchmark (about 20 minutes; docs/benchmarks.md), into a new folder bench/results/<UTC time>-full-run/.
+# wrk comes from Debian's packages.
 bench: setup
 	command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
-	$(VENV)/bin/python -m bench.run
+	$(VENV)/bin/python -m bench.suite.run
 
 # The container image, built from the Dockerfile and run with podman (root; installs podman,
 # buildah, runc and debootstrap if missing). About 5 minutes the first time; `make test` runs it

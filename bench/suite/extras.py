@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from bench import corpus as corpora
-from bench.grpc_load import run_ghz
-from bench.memory import tree_memory
-from bench.service import Service
-from bench.stream_load import run_distinct, run_streams
+from bench.suite.grpc_load import run_ghz
+from bench.suite.memory import tree_memory
+from bench.suite.service import Service
+from bench.suite.stream_load import run_distinct, run_streams
 
 
 def measure(pipeline: str, server_args: str, metrics: bool, seconds: float, distinct: int) -> dict[str, Any]:

@@ -3,7 +3,7 @@
 No network, no serialization, no queue: what spaCy itself does on every core. The model is
 loaded once and the processes are forked from it and pinned one to a CPU, as the server's
 workers are. Every batch size asked for is tried and the best is kept. Run it in a fresh
-process (`python -m bench.ceiling`) with the environment the server's model processes start with,
+process (`python -m bench.suite.ceiling`) with the environment the server's model processes start with,
 as `measure` does, so the fork happens before anything else has started threads.
 """
 
@@ -25,7 +25,7 @@ from ner_server.model import MODEL_PROCESS_ENV, Recognizer
 from ner_server.settings import Settings
 
 from bench import corpus as corpora
-from bench.memory import tree_memory
+from bench.suite.memory import tree_memory
 
 WARM_BATCH = 64
 
@@ -43,7 +43,8 @@ def measure(
     code: Sequence[str],
 ) -> dict[str, Any]:
     """Run the ceiling in a fresh interpreter and return its JSON result."""
-    command = [sys.executable, "-m", "bench.ceiling", "--corpus", corpus_path, "--processes", str(processes)]
+    command = [sys.executable, "-m", "bench.suite.ceiling", "--corpus", corpus_path]
+    command += ["--processes", str(processes)]
     command += ["--seconds", str(seconds), "--pipeline", pipeline, "--matmul", matmul]
     command += ["--keep-words", str(keep_words), "--model", model]
     command += [argument for path in code for argument in ("--code", path)]

@@ -1,12 +1,12 @@
 """Front capacity: one-word texts against the service and against the floor, in the same rounds.
 
 A one-word text costs the workers almost nothing, so calls/s measure the front process (gRPC,
-servicer, batcher, pool) against `bench.floor_server`, a bare grpc.aio server that answers a
+servicer, batcher, pool) against `bench.suite.floor_server`, a bare grpc.aio server that answers a
 fixed entity: what gRPC itself costs. Both get the same loads from ghz: unary `ExtractEntities` at
 c=256 over one connection, then one `StreamExtractEntities` stream as long. The service is measured
 without metrics and, when asked and `ner-server` has `--metrics-port`, with metrics on. All of them
 are up at once, and each round gives each load to each in turn, the order reversed every other
-round (the machine's speed drifts, as `bench.paired` says); a ratio is the median round's.
+round (the machine's speed drifts, as `bench.suite.paired` says); a ratio is the median round's.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ import math
 import statistics
 from typing import Any
 
-from bench.floor_server import FloorServer
-from bench.grpc_load import run_ghz, run_ghz_streams
-from bench.service import METRICS_FLAG, Service, server_has_flag
+from bench.suite.floor_server import FloorServer
+from bench.suite.grpc_load import run_ghz, run_ghz_streams
+from bench.suite.service import METRICS_FLAG, Service, server_has_flag
 
 TEXT = "Paris"
 CONCURRENCY = 256

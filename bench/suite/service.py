@@ -17,12 +17,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from bench import scrape
 from bench.corpus import ROOT, Corpus
-from bench.grpc_load import run_ghz, run_ghz_streams
-from bench.http_load import free_port
-from bench.memory import tree_memory
-from bench.stream_load import run_streams
+from bench.suite import scrape
+from bench.suite.grpc_load import run_ghz, run_ghz_streams
+from bench.suite.http_load import free_port
+from bench.suite.memory import tree_memory
+from bench.suite.stream_load import run_streams
 from tests.support import ServerProcess
 
 METRICS_FLAG = "--metrics-port"
@@ -85,7 +85,7 @@ class Service:
 
 @dataclass(frozen=True)
 class Loads:
-    """What the service part runs on each corpus (from bench.run's options)."""
+    """What the service part runs on each corpus (from bench.suite.run's options)."""
 
     seconds: float
     concurrencies: list[int]

@@ -1,7 +1,7 @@
 """Memory of the front process with idle clients: open connections, then open streams (issue 11).
 
-    .venv/bin/python -m bench.idle_load                  # 2,000 connections, then 5,000 streams
-    .venv/bin/python -m bench.idle_load --connections 200 --streams 500 --server-args "--workers 1"
+    .venv/bin/python -m bench.suite.idle_load                  # 2,000 connections, then 5,000 streams
+    .venv/bin/python -m bench.suite.idle_load --connections 200 --streams 500 --server-args "--workers 1"
 
 Starts `ner-server --workers 1` and measures the front process's RSS and PSS (the server's own pid;
 the workers are not counted). Then opens `--connections` grpc.aio channels, each on a connection of
@@ -28,9 +28,9 @@ from typing import Any
 import grpc
 from ner_client.proto import ner_pb2, ner_pb2_grpc
 
-from bench.corpus import ROOT
-from bench.memory import process_memory
-from bench.service import Service
+from bench.results_folder import new_folder
+from bench.suite.memory import process_memory
+from bench.suite.service import Service
 
 OWN_CONNECTION = ("grpc.use_local_subchannel_pool", 1)
 TEXT = "Paris"
@@ -224,9 +224,12 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--server-args", default="", help="extra ner-server flags, e.g. to raise limits")
     parser.add_argument("--settle", type=float, default=1.0, help="seconds to wait before each measure")
     parser.add_argument("--timeout", type=float, default=300.0, help="the most the client part may take, s")
-    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
+    parser.add_argument(
+        "--out", type=Path, help="results folder (default: a new dated one under bench/results/)"
+    )
     args = parser.parse_args(argv)
     result = measure(args)
+    args.out = args.out or new_folder("idle")
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "idle.json").write_text(json.dumps(result, indent=1) + "\n")
     print(f"idle clients, front process: {result['summary']}")

@@ -2,7 +2,7 @@
 
 1. The client's own ceiling: the paragraphs corpus (repeated `--repeat` times) through
    `ner-tag` and through `AsyncNerClient.tag_all` in this process, against the floor
-   (bench/floor_server.py: answers at once, no model), so that only the client and gRPC cost.
+   (bench/suite/floor_server.py: answers at once, no model), so that only the client and gRPC cost.
    docs/s, and the client's CPU seconds per 1,000 documents (the floor runs in its own process).
    Also `--shard` over 2 processes at once.
 2. The cost of a roll-over: `ner-tag` with calls that never roll over and calls that roll over
@@ -10,9 +10,10 @@
    against a real `ner-server --workers 2` (2 streams, the default); the cost of one roll-over
    is the time lost against never, divided by the roll-overs.
 
-Prints two tables and writes bench/results/bulk_client.json.
+Prints two tables and writes `bulk_client.json` to a new folder `bench/results/<UTC time>-bulk-client/`.
+Backs docs/deploy.md, "Bulk jobs": "The roll-over period, and why 30 s" and "How fast one client is".
 
-    .venv/bin/python -m bench.bulk_client [--rounds 2] [--repeat 10]
+    .venv/bin/python -m bench.standalone.bulk_client [--rounds 2] [--repeat 10]
 """
 
 from __future__ import annotations
@@ -35,10 +36,10 @@ from ner_client import AsyncNerClient, Document
 from ner_client.bulk import BulkSettings
 
 from bench.corpus import PARAGRAPHS, ROOT
-from bench.floor_server import FloorServer
-from bench.tag_throughput import start_server
+from bench.results_folder import new_folder
+from bench.suite.floor_server import FloorServer
+from tests.support import ServerProcess
 
-RESULTS = ROOT / "bench" / "results" / "bulk_client.json"
 NER_TAG = str(Path(sys.executable).parent / "ner-tag")
 SUMMARY = re.compile(r"(\d+) documents.*?(?:(\d+) roll-overs, )?([0-9.]+) s, ([0-9.]+) docs/s")
 
@@ -147,13 +148,13 @@ def rollover_on_floor(folder: Path, corpus: Path, documents: int, rounds: int) -
 
 
 def rollover_on_server(folder: Path, rounds: int, workers: int) -> dict[str, Any]:
-    server, address = start_server(workers)
+    server = ServerProcess(["--workers", str(workers)])
     try:
+        server.wait_serving(120)
         documents = len(PARAGRAPHS.read_text(encoding="utf-8").splitlines())
-        return rollover_cost(address, PARAGRAPHS, documents, folder, rounds, 2, [100])
+        return rollover_cost(server.address, PARAGRAPHS, documents, folder, rounds, 2, [100])
     finally:
-        server.terminate()
-        server.wait(30)
+        server.stop()
 
 
 def main() -> None:
@@ -181,8 +182,8 @@ def main() -> None:
         for name, result in rolling.items():
             lost = result.get("ms_lost_per_rollover", "")
             print(f"{name:<18}{result['docs_per_s']:>9.0f}{result['rollovers']:>12.0f}{lost:>14}")
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(
+    results_file = new_folder("bulk-client") / "bulk_client.json"
+    results_file.write_text(
         json.dumps(
             {
                 "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
@@ -197,7 +198,7 @@ def main() -> None:
         )
         + "\n"
     )
-    print(f"wrote {RESULTS.relative_to(ROOT)}")
+    print(f"wrote {results_file.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":

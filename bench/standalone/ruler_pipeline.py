@@ -3,8 +3,10 @@
 The ruler holds the tests' company and product patterns and `--patterns` made-up company names
 (phrase patterns), as a user's list of their own customers or products would.
 
-    .venv/bin/python -m bench.ruler_pipeline OUT_DIR [--patterns 1000]
-    .venv/bin/python -m bench.run --parts ceiling,service --model OUT_DIR
+    .venv/bin/python -m bench.standalone.ruler_pipeline OUT_DIR [--patterns 1000]
+    .venv/bin/python -m bench.suite.run --parts ceiling,service --model OUT_DIR
+
+Backs docs/benchmarks.md, "Your own pipeline" (the column "with the ruler before its ner").
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 Each uvicorn worker loads the full pipeline (every component) for itself and tags one text per
 request. Run it as the benchmark does:
 
-    uvicorn bench.baseline.app:app --workers 2 --port 8000
+    uvicorn bench.suite.baseline.app:app --workers 2 --port 8000
 
 `BENCH_BASELINE_PIPELINE=ner` loads only the entity recognizer instead.
 """

@@ -2,7 +2,7 @@
 
 The ratios to the ceiling and to the floor are checked for every worker count of the run (`workers`
 on each check); the rest once. A ratio to the ceiling is the median of the rounds that paired the
-load with the ceiling (`bench.paired`) where the run has them; the detail also gives the sweep's
+load with the ceiling (`bench.suite.paired`) where the run has them; the detail also gives the sweep's
 run of that load against the faster of the two ceilings that bracket the sweep.
 """
 

@@ -1,6 +1,6 @@
 """One run as Markdown (`summary.md` beside `results.json`), to paste into docs/benchmarks.md.
 
-.venv/bin/python -m bench.markdown bench/results/results.json
+.venv/bin/python -m bench.suite.markdown bench/results/2026-12-02T0301-full-run/results.json
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ import json
 import sys
 from typing import Any
 
-from bench import paired
-from bench.report import idle_warning, workers_label
+from bench.suite import paired
+from bench.suite.report import idle_warning, workers_label
 
 
 def render(results: dict[str, Any]) -> str:

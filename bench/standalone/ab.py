@@ -4,10 +4,12 @@ Both servers are up at once (2 workers each, the same flags); every load runs on
 the order alternating from round to round, and each round keeps the ratio B/A (B: this checkout).
 Starts are measured the same way: each checkout's server started and stopped in turn.
 
-    .venv/bin/python -m bench.ab --baseline ../main-before [--rounds 4] [--seconds 3] [--server-args ...]
+    .venv/bin/python -m bench.standalone.ab --baseline ../main-before [--rounds 4] [--seconds 3]
 
 The other checkout runs from its own source (`server/`, `client/` put first on PYTHONPATH) with
-this checkout's interpreter. Prints a table and writes `ab.json` and `ab.png` to `--out`.
+this checkout's interpreter. Prints a table and writes `ab.json` and `ab.png` to `--out` (default:
+a new folder `bench/results/<UTC time>-ab/`). Backs docs/benchmarks.md: "What choosing the
+components from the pipeline costs en_core_web_md" and "UTF-16 offsets" (through the service).
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from bench import corpus as corpora
-from bench.grpc_load import run_ghz, run_ghz_streams
+from bench.results_folder import new_folder
+from bench.suite.grpc_load import run_ghz, run_ghz_streams
 from tests.support import ServerProcess
 
 
@@ -65,7 +68,9 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--seconds", type=float, default=3.0, help="length of each unary load")
     parser.add_argument("--starts", type=int, default=3, help="starts of each server, in turn")
     parser.add_argument("--server-args", default="", help="flags for both servers")
-    parser.add_argument("--out", type=Path, default=corpora.ROOT / "bench" / "results")
+    parser.add_argument(
+        "--out", type=Path, help="results folder (default: a new dated one under bench/results/)"
+    )
     args = parser.parse_args(argv)
     flags = args.server_args.split()
     long, paragraphs = corpora.load(str(corpora.LONG), None), corpora.load(str(corpora.PARAGRAPHS), None)
@@ -96,6 +101,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         "starts": starts,
         "loads": results,
     }
+    args.out = args.out or new_folder("ab")
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "ab.json").write_text(json.dumps(report, indent=1) + "\n")
     print(table(report))

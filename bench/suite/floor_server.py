@@ -4,7 +4,7 @@ No batcher, no workers, no model: what gRPC itself costs per call on this machin
 process could ever serve. `ExtractEntities` answers one entity; `StreamExtractEntities` answers each
 request with one entity under the request's id. Reflection is on, as in the service.
 
-    .venv/bin/python -m bench.floor_server --port 0      # prints the port bound, serves until SIGTERM
+    .venv/bin/python -m bench.suite.floor_server --port 0      # prints the port bound, serves until SIGTERM
 
 `FloorServer` starts it so in a subprocess and stops it.
 """
@@ -72,7 +72,7 @@ class FloorServer:
 
     def __init__(self) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "bench.floor_server", "--port", "0"],
+            [sys.executable, "-m", "bench.suite.floor_server", "--port", "0"],
             stdout=subprocess.PIPE,
             text=True,
             cwd=ROOT,

@@ -1,6 +1,6 @@
 """The FastAPI baseline under load: uvicorn with N workers, loaded by `wrk` with a Lua script.
 
-`BaselineServer` starts `uvicorn bench.baseline.app:app --workers N` on a free port and times
+`BaselineServer` starts `uvicorn bench.suite.baseline.app:app --workers N` on a free port and times
 how long until every worker has finished startup; `run_wrk` drives `POST /predict` at one
 concurrency (one request in flight per connection) and returns the same fields as the gRPC runs.
 """
@@ -31,7 +31,7 @@ def free_port() -> int:
 
 
 class BaselineServer:
-    """`uvicorn bench.baseline.app:app --workers N` on 127.0.0.1, its log read in a thread."""
+    """`uvicorn bench.suite.baseline.app:app --workers N` on 127.0.0.1, its log read in a thread."""
 
     def __init__(self, workers: int, pipeline: str = "full", timeout: float = 120) -> None:
         self.workers = workers
@@ -44,7 +44,7 @@ class BaselineServer:
                 sys.executable,
                 "-m",
                 "uvicorn",
-                "bench.baseline.app:app",
+                "bench.suite.baseline.app:app",
                 "--host",
                 "127.0.0.1",
                 "--port",

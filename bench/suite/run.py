@@ -1,17 +1,18 @@
 """The benchmark in one run: ceiling, FastAPI baseline, service and front capacity, then the targets.
 
-    .venv/bin/python -m bench.run                 # full run, both corpora (make bench)
-    .venv/bin/python -m bench.run --quick         # the same, short: for development
-    .venv/bin/python -m bench.run --corpus X.jsonl --parts ceiling,service --seconds 1
-    .venv/bin/python -m bench.run --parts ceiling,service,front --workers 8,14     # a workers sweep
-    .venv/bin/python -m bench.run --parts ceiling,service --model DIR [--code F]   # your pipeline
+    .venv/bin/python -m bench.suite.run                 # full run, both corpora (make bench)
+    .venv/bin/python -m bench.suite.run --quick         # the same, short: for development
+    .venv/bin/python -m bench.suite.run --corpus X.jsonl --parts ceiling,service --seconds 1
+    .venv/bin/python -m bench.suite.run --parts ceiling,service,front --workers 8,14     # a workers sweep
+    .venv/bin/python -m bench.suite.run --parts ceiling,service --model DIR [--code F]   # your pipeline
 
 For each worker count of `--workers`: per corpus the ceiling on that many processes, the baseline,
-the service and the targets' loads paired with the ceiling (`bench.paired`), then the front
+the service and the targets' loads paired with the ceiling (`bench.suite.paired`), then the front
 capacity (one-word texts, service vs a bare gRPC floor). Then, once, the extras and the idle
 connections' memory. Prints a table per corpus and the targets with PASS/MISS; writes
-`results.json`, `summary.md` and one PNG per corpus and worker count to `--out` (default
-`bench/results/`). Loads only localhost; every load is bounded in time.
+`results.json`, `summary.md` and one PNG per corpus and worker count to `--out` (default: a new
+folder `bench/results/<UTC time>-full-run/`, or `-quick-run`, `-own-pipeline`, `-run`). Loads only
+localhost; every load is bounded in time. Backs docs/benchmarks.md, "Latest figures".
 """
 
 from __future__ import annotations
@@ -29,10 +30,11 @@ from typing import Any
 
 from ner_server.settings import Settings
 
-from bench import ceiling, extras, front, machine, markdown, paired, plots, report, service, targets
 from bench import corpus as corpora
-from bench.http_load import BaselineServer, run_wrk
-from bench.memory import tree_memory
+from bench.results_folder import new_folder
+from bench.suite import ceiling, extras, front, machine, markdown, paired, plots, report, service, targets
+from bench.suite.http_load import BaselineServer, run_wrk
+from bench.suite.memory import tree_memory
 
 PARTS = ("ceiling", "baseline", "service", "front", "extras", "idle")
 FULL = {
@@ -96,7 +98,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="auto: when ner-server has --metrics-port, the service runs with it (batches per load run) "
         "and the front capacity is measured with metrics too; off: never",
     )
-    parser.add_argument("--out", type=Path, default=corpora.ROOT / "bench" / "results")
+    parser.add_argument(
+        "--out", type=Path, help="results folder (default: a new dated one under bench/results/)"
+    )
     args = parser.parse_args(argv)
     for key, value in (QUICK if args.quick else FULL).items():
         if getattr(args, key) is None:
@@ -243,12 +247,19 @@ def measure_workers(args: argparse.Namespace, workers: int, starts: list[float])
     return section
 
 
+def _kind(args: argparse.Namespace) -> str:
+    """What a run measured, for its folder's name: full-run (make bench), quick-run, own-pipeline, run."""
+    if args.model != "en_core_web_md" or args.code:
+        return "own-pipeline"
+    return "quick-run" if args.quick else ("full-run" if args.parts == set(PARTS) else "run")
+
+
 def measure_idle(args: argparse.Namespace) -> dict[str, Any]:
-    """`bench.idle_load` in its own process (it raises its file limit and starts its own server)."""
+    """`bench.suite.idle_load` in its own process (it raises its file limit and starts its own server)."""
     command = [
         sys.executable,
         "-m",
-        "bench.idle_load",
+        "bench.suite.idle_load",
         "--out",
         str(args.out),
         "--server-args",
@@ -262,6 +273,8 @@ def measure_idle(args: argparse.Namespace) -> dict[str, Any]:
 
 def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     args = parse_args(argv)
+    if args.out is None:
+        args.out = new_folder(_kind(args))
     began = time.monotonic()
     starts: list[float] = []
     results: dict[str, Any] = {

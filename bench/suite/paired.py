@@ -15,8 +15,8 @@ from collections.abc import Callable
 from typing import Any
 
 from bench.corpus import Corpus
-from bench.grpc_load import run_ghz, run_ghz_streams
-from bench.service import Service
+from bench.suite.grpc_load import run_ghz, run_ghz_streams
+from bench.suite.service import Service
 
 
 def measure(

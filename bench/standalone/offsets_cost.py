@@ -13,9 +13,10 @@ by document, in turn, the order swapped at every run, `--repeats` times each, an
 of each counts, so a busy machine slows both alike and a run the scheduler interrupted does not
 count; each of `--rounds` passes over a corpus gives one ratio. Prints a table (median microseconds per
 document, the difference, that difference as a share of the model's own time per document, and
-the median ratio) and writes bench/results/offsets_cost.json.
+the median ratio) and writes `offsets_cost.json` to a new folder `bench/results/<UTC time>-offsets-cost/`.
+Backs docs/benchmarks.md, "UTF-16 offsets" (the table of microseconds per document).
 
-    .venv/bin/python -m bench.offsets_cost [--rounds 5] [--repeats 3]
+    .venv/bin/python -m bench.standalone.offsets_cost [--rounds 5] [--repeats 3]
 """
 
 from __future__ import annotations
@@ -35,8 +36,8 @@ from ner_server.model import MODEL_PROCESS_ENV, STANDARD_MODEL, _records
 
 from bench import corpus
 from bench.corpus import ROOT
+from bench.results_folder import new_folder
 
-RESULTS = ROOT / "bench" / "results" / "offsets_cost.json"
 EMOJI = "🎉 "
 
 
@@ -182,11 +183,11 @@ def main() -> None:
             f"{r['with_us_per_doc']:>10.1f}{r['difference_us_per_doc']:>8.2f}"
             f"{100 * r['difference_share_of_model']:>9.2f}%{r['median_round_ratio']:>8.3f}"
         )
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(
+    results_file = new_folder("offsets-cost") / "offsets_cost.json"
+    results_file.write_text(
         json.dumps({"rounds": args.rounds, "repeats": args.repeats, "results": results}, indent=2)
     )
-    print(f"wrote {RESULTS.relative_to(ROOT)}")
+    print(f"wrote {results_file.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":

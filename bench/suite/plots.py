@@ -3,7 +3,7 @@
 matplotlib comes with the `bench` extra; where it is missing (the 16-core machine's bundle), the
 run skips its plots and says so. To draw them afterwards, beside the results:
 
-    .venv/bin/python -m bench.plots RESULTS_DIR/results.json
+    .venv/bin/python -m bench.suite.plots RESULTS_DIR/results.json
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bench.report import workers_label
+from bench.suite.report import workers_label
 
 
 def write_all(results: dict[str, Any], out_dir: Path) -> str:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bench import paired
-from bench.targets import Check
+from bench.suite import paired
+from bench.suite.targets import Check
 
 _LATENCY = f"{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}"
 _HEAD = f"{'what':<30}{'docs/s':>9}{'words/s':>10}{_LATENCY}{'docs/batch':>11}  errors"
