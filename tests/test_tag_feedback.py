@@ -142,7 +142,9 @@ def test_the_progress_line_shows_the_reason_and_the_budget_left_while_retrying(
     assert left == sorted(left, reverse=True)
 
 
-def test_an_interrupted_run_with_output_offers_resume(server: ServerProcess, tmp_path: Path) -> None:
+def test_an_interrupted_run_with_output_offers_resume_and_ends_though_stdin_is_open(
+    server: ServerProcess, tmp_path: Path
+) -> None:
     output = tmp_path / "out.jsonl"
     command = start_tag(["-", "-t", server.address, "-o", str(output)], stdin=True)
     notices = PipeLines(command.stderr)
@@ -151,8 +153,7 @@ def test_an_interrupted_run_with_output_offers_resume(server: ServerProcess, tmp
         command.stdin.write(json.dumps({"id": "a", "text": "Kyoto is in Japan."}) + "\n")
         command.stdin.flush()
         wait_for_lines(output, 1, command)  # stdin still open: the run cannot have ended
-        command.send_signal(signal.SIGTERM)
-        command.stdin.close()  # the thread reading stdin ends with it
+        command.send_signal(signal.SIGTERM)  # stdin stays open: the run must end all the same
         assert command.wait(30) == 130
         stderr = notices.text()
     finally:

@@ -9,6 +9,7 @@ how much of the budget is left.
 from __future__ import annotations
 
 import asyncio
+import math
 import random
 import time
 
@@ -62,8 +63,8 @@ async def wait_for_service(client: StreamingClient, budget: float, watcher: Watc
             first = backoff.failing_since is None
             left = backoff.failed(error)
             if first:
-                why = reason(error)
-                watcher.notice(f"cannot reach {client.target}: {why}; retrying for up to {budget:g} s")
+                how_long = "until stopped" if math.isinf(budget) else f"for up to {budget:g} s"
+                watcher.notice(f"cannot reach {client.target}: {reason(error)}; retrying {how_long}")
             watcher.retrying(f"cannot reach {client.target}: {cause(error)}; retrying, {left:.0f} s left")
             await backoff.pause()
             continue

@@ -19,6 +19,7 @@ import grpc
 from ner_client.aio import AsyncNerClient
 from ner_client.bulk import BulkSettings, Engine
 from ner_client.bulk.retry import wait_for_service
+from ner_client.tag.background import read_in_background
 from ner_client.tag.inputs import InputDocument, count_documents, read_documents
 from ner_client.tag.outputs import FLUSH_SECONDS, Outcome, Writer, id_key, scan_written
 from ner_client.tag.progress import Progress
@@ -211,15 +212,12 @@ def _outcome(document: InputDocument, result: DocumentResult) -> Outcome:
 
 
 async def _documents(options: TagOptions) -> AsyncIterator[InputDocument]:
-    """The input documents; stdin is read in a thread so a slow pipe never stalls the streams."""
+    """The input documents; stdin is read on a thread of its own so a slow pipe never stalls the
+    streams, and a pipe left open never holds up the end of a cancelled run."""
     documents: Iterator[InputDocument] = read_documents(options.inputs, options.format, options.keep_text)
     if "-" not in options.inputs:
         for document in documents:
             yield document
         return
-    while (arrived := await asyncio.to_thread(_next, documents)) is not None:
-        yield arrived
-
-
-def _next(documents: Iterator[InputDocument]) -> InputDocument | None:
-    return next(documents, None)
+    async for document in read_in_background(documents):
+        yield document
