@@ -4,17 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING
 
 from ner_client import _convert
 from ner_client._base import BaseClient
 from ner_client.aio import AsyncNerClient
+from ner_client.bulk.settings import BulkSettings
 from ner_client.bulk.threaded import tag_all_in_thread
 from ner_client.proto import ner_pb2
 from ner_client.types import Document, DocumentResult, Entity, ModelInfo
-
-if TYPE_CHECKING:
-    from ner_client.bulk.settings import BulkSettings
 
 
 class NerClient(BaseClient):
