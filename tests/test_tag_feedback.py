@@ -228,3 +228,29 @@ def test_help_shows_every_default(capsys: pytest.CaptureFixture[str]) -> None:
         "(default: auto)",
     ):
         assert default in shown
+
+
+def test_a_server_that_comes_up_while_ner_tag_retries_is_reached_and_told(
+    one_document: Path, tmp_path: Path
+) -> None:
+    port = closed_port()
+    output = tmp_path / "out.jsonl"
+    command = start_tag([str(one_document), "-t", f"localhost:{port}", "-o", str(output)])
+    notices = PipeLines(command.stderr)
+    server = None
+    try:
+        notices.wait_for("cannot reach")
+        server = ServerProcess(["--workers", "1", "--port", str(port)])  # the last --port wins
+        assert command.wait(120) == 0
+        stderr = notices.text()
+    finally:
+        _stop(command)
+        if server is not None:
+            server.stop()
+    lines = stderr.splitlines()
+    told = next(i for i, line in enumerate(lines) if "cannot reach" in line)
+    reached = next(
+        i for i, line in enumerate(lines) if line.startswith(f"ner-tag: reached localhost:{port} after")
+    )
+    assert told < reached
+    assert [row["id"] for row in map(json.loads, output.read_text(encoding="utf-8").splitlines())] == ["a"]
