@@ -4,9 +4,10 @@
 
 Built on `AsyncNerClient` and the bulk engine (`ner_client.bulk`: parallel, rolling,
 self-healing streams, results in input order), which `tag_all` runs too. Modules, in the order a
-document travels: `inputs` (lazy reading), `pipeline` (one run: resume, shard, engine, writer),
-`outputs` (writer, errors file, resume scan), `progress` (bar, notices, the retry status), `cli`
-(flags, exit status, summary line).
+document travels: `inputs` (lazy reading), `background` (stdin on a thread of its own),
+`pipeline` (one run: resume, shard, engine, writer), `outputs` (writer, errors file, resume scan),
+`progress` (bar, notices, the retry status), `cli` (flags, exit status, summary line) and
+`flag_types` (what each flag accepts).
 """
 
 from ner_client.tag.cli import main
