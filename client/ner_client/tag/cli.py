@@ -36,8 +36,17 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("-t", "--target", required=True, help="host:port, or https://NAME.run.app (TLS on 443)")
     p.add_argument("-o", "--output", required=True, help="output JSONL file, or - for stdout")
-    p.add_argument("--tls", action="store_true", default=None, help="use TLS for a host:port target")
-    p.add_argument("--ca-file", help="PEM CA certificates that sign the server's certificate (implies --tls)")
+    p.add_argument(
+        "--tls",
+        action="store_true",
+        default=None,
+        help="use TLS for a host:port target (default: TLS only for an https:// target)",
+    )
+    p.add_argument(
+        "--ca-file",
+        help="PEM CA certificates that sign the server's certificate (implies --tls; default: the "
+        "system's roots)",
+    )
     p.add_argument("--cert-file", help="PEM client certificate chain, for mutual TLS (with --key-file)")
     p.add_argument("--key-file", help="PEM key of --cert-file")
     p.add_argument(
