@@ -117,6 +117,10 @@ class _RawStderr:
         while chunk := os.read(self._fd, 65536):
             self.text += chunk.decode("utf-8", "replace")
 
+    def join(self) -> None:
+        """Wait for the end of the pipe (the command has ended), before it may be closed."""
+        self._reader.join(30)
+
 
 def test_the_progress_line_shows_the_reason_and_the_budget_left_while_retrying(
     one_document: Path, tmp_path: Path
@@ -135,6 +139,7 @@ def test_the_progress_line_shows_the_reason_and_the_budget_left_while_retrying(
     finally:
         command.kill()
         command.wait()
+        stderr.join()
         assert command.stderr is not None
         command.stderr.close()
     left = [int(seconds) for seconds in status.findall(stderr.text)]
