@@ -41,10 +41,12 @@ def one_document(tmp_path: Path) -> Path:
     return path
 
 
-def _stop(command: subprocess.Popen[str]) -> None:
+def _stop(command: subprocess.Popen[str], notices: PipeLines) -> None:
+    """Kill the command if it still runs; close its pipes once the reader has read to their end."""
     if command.poll() is None:
         command.kill()
-        command.wait()
+    command.wait()
+    notices.text()
     for pipe in (command.stdin, command.stdout, command.stderr):
         if pipe is not None:
             pipe.close()
@@ -64,7 +66,7 @@ def test_a_refused_target_is_told_at_the_first_attempt_while_the_budget_lasts(
         assert command.wait(30) == 130
         stderr = notices.text()
     finally:
-        _stop(command)
+        _stop(command, notices)
     assert line.startswith(f"ner-tag: cannot reach {target}: connection refused"), line
     assert f"retrying for up to {LONG_BUDGET} s" in line
     # Interrupted before anything was written: nothing to resume, so --resume is not offered.
@@ -83,7 +85,7 @@ def test_the_notice_comes_before_giving_up_at_the_end_of_the_budget(
         assert command.wait(60) == 2
         lines = notices.text().splitlines()
     finally:
-        _stop(command)
+        _stop(command, notices)
     told = next(i for i, line in enumerate(lines) if "retrying for up to 1 s" in line)
     gave_up = next(i for i, line in enumerate(lines) if "gave up after 1 s without progress" in line)
     assert told < gave_up
@@ -99,7 +101,7 @@ def test_an_unknown_host_is_named_as_such(one_document: Path, tmp_path: Path) ->
         line = notices.wait_for("cannot reach")
         assert command.poll() is None
     finally:
-        _stop(command)
+        _stop(command, notices)
     assert line.startswith(f"ner-tag: cannot reach {target}: no such host"), line
 
 
@@ -162,7 +164,7 @@ def test_an_interrupted_run_with_output_offers_resume_and_ends_though_stdin_is_o
         assert command.wait(30) == 130
         stderr = notices.text()
     finally:
-        _stop(command)
+        _stop(command, notices)
     assert "interrupted; run again with --resume to continue" in stderr
 
 
@@ -249,7 +251,7 @@ def test_a_server_that_comes_up_while_ner_tag_retries_is_reached_and_told(
         assert command.wait(120) == 0
         stderr = notices.text()
     finally:
-        _stop(command)
+        _stop(command, notices)
         if server is not None:
             server.stop()
     lines = stderr.splitlines()

@@ -282,5 +282,9 @@ def test_ner_tag_says_at_once_that_the_tls_handshake_failed(tls_server, authorit
         assert command.poll() is None  # told at the first attempt, not once the budget is spent
     finally:
         command.kill()
-        command.communicate()
+        command.wait()
+        notices.text()  # the reader is at the pipe's end
+        for pipe in (command.stdout, command.stderr):
+            if pipe is not None:
+                pipe.close()
     assert line.startswith(f"ner-tag: cannot reach {tls_server.address}: TLS handshake failed"), line
