@@ -28,6 +28,7 @@ def fatal(error: grpc.aio.AioRpcError) -> ConnectionFailed | None:
 #: gRPC core's wording of a cause, and the words a user is told.
 _CAUSES = (
     (re.compile(r"connection refused", re.IGNORECASE), "connection refused"),
+    (re.compile(r"could not contact dns servers", re.IGNORECASE), "no DNS server answered"),
     (re.compile(r"name not found|hostname lookup|dns resolution|resolving", re.IGNORECASE), "no such host"),
     (re.compile(r"handshake failed|ssl_error|tsi_", re.IGNORECASE), "TLS handshake failed"),
     (re.compile(r"connection reset", re.IGNORECASE), "connection reset"),
