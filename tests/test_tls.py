@@ -288,3 +288,26 @@ def test_ner_tag_says_at_once_that_the_tls_handshake_failed(tls_server, authorit
             if pipe is not None:
                 pipe.close()
     assert line.startswith(f"ner-tag: cannot reach {tls_server.address}: TLS handshake failed"), line
+
+
+def test_ner_tag_without_a_client_certificate_hears_that_the_server_closed_the_connection(
+    mtls_server, authorities, tmp_path: Path
+) -> None:
+    files, _ = authorities
+    source = tmp_path / "in.jsonl"
+    source.write_text(json.dumps({"id": "a", "text": TEXT}) + "\n", encoding="utf-8")
+    output = str(tmp_path / "out.jsonl")
+    command = start_tag([str(source), "-t", mtls_server.address, "-o", output, "--ca-file", str(files.ca)])
+    notices = PipeLines(command.stderr)
+    try:
+        line = notices.wait_for("cannot reach")
+        assert command.poll() is None  # told at the first attempt, while it keeps trying
+    finally:
+        command.kill()
+        command.wait()
+        notices.text()
+        for pipe in (command.stdout, command.stderr):
+            if pipe is not None:
+                pipe.close()
+    assert line.startswith(f"ner-tag: cannot reach {mtls_server.address}: the server closed the connection")
+    assert "does it want TLS, or a client certificate?" in line, line

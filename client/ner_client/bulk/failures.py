@@ -31,6 +31,7 @@ _CAUSES = (
     (re.compile(r"could not contact dns servers", re.IGNORECASE), "no DNS server answered"),
     (re.compile(r"name not found|hostname lookup|dns resolution|resolving", re.IGNORECASE), "no such host"),
     (re.compile(r"handshake failed|ssl_error|tsi_", re.IGNORECASE), "TLS handshake failed"),
+    (re.compile(r"socket closed", re.IGNORECASE), "the server closed the connection"),
     (re.compile(r"connection reset", re.IGNORECASE), "connection reset"),
     (re.compile(r"timed out|deadline exceeded", re.IGNORECASE), "timed out"),
     (re.compile(r"no route to host|network is unreachable", re.IGNORECASE), "no route to host"),
@@ -51,3 +52,12 @@ def reason(error: grpc.aio.AioRpcError) -> str:
     words = cause(error)
     details = error.details() or ""
     return f"{words} ({error.code().name}: {details})" if details and details not in words else words
+
+
+def setup_hint(error: grpc.aio.AioRpcError) -> str:
+    """What a connection closed while it was being set up likely means: gRPC says no more when a
+    TLS server is met with plaintext, or a mutual-TLS server without a client certificate it
+    trusts. Empty for any other failure."""
+    if cause(error) != "the server closed the connection":
+        return ""
+    return "; does it want TLS, or a client certificate?"
