@@ -5,6 +5,8 @@ loaded once and the processes are forked from it and pinned one to a CPU, as the
 workers are. Every batch size asked for is tried and the best is kept. Run it in a fresh
 process (`python -m bench.suite.ceiling`) with the environment the server's model processes start with,
 as `measure` does, so the fork happens before anything else has started threads.
+
+Backs docs/benchmarks.md: the ceiling rows and every ratio to the ceiling.
 """
 
 from __future__ import annotations

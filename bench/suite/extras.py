@@ -1,4 +1,8 @@
-"""The extras, measured once per run: memory with 1 and 2 workers, one short sentence, distinct paragraphs."""
+"""The extras, measured once per run: memory with 1 and 2 workers, one short sentence, distinct paragraphs.
+
+Backs docs/benchmarks.md: one short sentence, memory with 1 and 2 workers, distinct
+paragraphs.
+"""
 
 from __future__ import annotations
 

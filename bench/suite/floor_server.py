@@ -7,6 +7,9 @@ request with one entity under the request's id. Reflection is on, as in the serv
     .venv/bin/python -m bench.suite.floor_server --port 0      # prints the port bound, serves until SIGTERM
 
 `FloorServer` starts it so in a subprocess and stops it.
+
+Backs docs/benchmarks.md (front capacity) and, through `bench.standalone.bulk_client`,
+docs/deploy.md ("How fast one client is").
 """
 
 from __future__ import annotations

@@ -7,6 +7,8 @@ c=256 over one connection, then one `StreamExtractEntities` stream as long. The 
 without metrics and, when asked and `ner-server` has `--metrics-port`, with metrics on. All of them
 are up at once, and each round gives each load to each in turn, the order reversed every other
 round (the machine's speed drifts, as `bench.suite.paired` says); a ratio is the median round's.
+
+Backs docs/benchmarks.md: front capacity (service / floor, calls/s).
 """
 
 from __future__ import annotations

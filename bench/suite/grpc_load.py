@@ -2,6 +2,8 @@
 
 One call per document, texts taken in turn from the corpus; closed loop with `concurrency`
 calls in flight over `connections` HTTP/2 connections, for a fixed time.
+
+Backs docs/benchmarks.md: the service's unary rows and its ghz stream rows.
 """
 
 from __future__ import annotations

@@ -3,6 +3,8 @@
 `BaselineServer` starts `uvicorn bench.suite.baseline.app:app --workers N` on a free port and times
 how long until every worker has finished startup; `run_wrk` drives `POST /predict` at one
 concurrency (one request in flight per connection) and returns the same fields as the gRPC runs.
+
+Backs docs/benchmarks.md: the FastAPI baseline rows.
 """
 
 from __future__ import annotations

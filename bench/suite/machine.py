@@ -1,4 +1,7 @@
-"""What the benchmark ran on: CPUs, memory, kernel, and the versions of everything measured."""
+"""What the benchmark ran on: CPUs, memory, kernel, and the versions of everything measured.
+
+Backs docs/benchmarks.md: the machine and versions each run names.
+"""
 
 from __future__ import annotations
 

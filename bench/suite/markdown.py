@@ -1,6 +1,8 @@
 """One run as Markdown (`summary.md` beside `results.json`), to paste into docs/benchmarks.md.
 
 .venv/bin/python -m bench.suite.markdown bench/results/2026-12-02T0301-full-run/results.json
+
+Backs docs/benchmarks.md, "Latest figures": its tables come from `summary.md`.
 """
 
 from __future__ import annotations

@@ -4,6 +4,8 @@ This machine's speed drifts by 10 to 20% within a minute, so a ceiling measured 
 service load says little about that load. Here each round runs the ceiling (its best batch size,
 in a fresh interpreter) and the service load back to back, the one first in even rounds and the
 other first in odd ones, and keeps their ratio. The targets are checked on the median round.
+
+Backs docs/benchmarks.md: the ratio targets' medians ("Targets", "Latest figures").
 """
 
 from __future__ import annotations

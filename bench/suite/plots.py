@@ -4,6 +4,8 @@ matplotlib comes with the `bench` extra; where it is missing (the 16-core machin
 run skips its plots and says so. To draw them afterwards, beside the results:
 
     .venv/bin/python -m bench.suite.plots RESULTS_DIR/results.json
+
+Backs docs/benchmarks.md: the plots of a run, beside its `results.json`.
 """
 
 from __future__ import annotations

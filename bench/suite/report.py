@@ -1,4 +1,7 @@
-"""The run as text: per worker count a table per corpus and the front capacity; the extras; the targets."""
+"""The run as text: per worker count a table per corpus and the front capacity; the extras; the targets.
+
+The tables printed at the end of a run; `markdown` writes the same for docs/benchmarks.md.
+"""
 
 from __future__ import annotations
 

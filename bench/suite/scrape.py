@@ -3,6 +3,8 @@
 `snapshot(port)` fetches `http://127.0.0.1:PORT/metrics` and keeps every histogram;
 `distribution(before, after, name)` is the run's share of one of them: documents (or characters)
 per batch, counted per bucket, with the mean. Parsed with prometheus_client (a server dependency).
+
+Backs docs/benchmarks.md: documents per batch in the tables.
 """
 
 from __future__ import annotations

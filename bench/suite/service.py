@@ -5,6 +5,8 @@ and, when asked for metrics and `ner-server --help` knows `--metrics-port`, on a
 so that `measured` can record the batches each load run made (scraped before and after it).
 `measure` is the service part of one corpus: ghz unary runs, then streams through the Python
 client and through ghz.
+
+Backs docs/benchmarks.md: the service rows of "Latest figures".
 """
 
 from __future__ import annotations

@@ -4,6 +4,8 @@ Each stream runs in its own spawned process (so clients do not share a GIL), sen
 as fast as the server's stream window lets it, and checks that results come back in order.
 Latency is per document: from the moment the client hands it to gRPC to its result. The client
 keeps at most `WINDOW` documents unanswered: gRPC would otherwise read the whole generator ahead.
+
+Backs docs/benchmarks.md: the service's stream rows through the Python client.
 """
 
 from __future__ import annotations

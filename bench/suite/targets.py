@@ -4,6 +4,8 @@ The ratios to the ceiling and to the floor are checked for every worker count of
 on each check); the rest once. A ratio to the ceiling is the median of the rounds that paired the
 load with the ceiling (`bench.suite.paired`) where the run has them; the detail also gives the sweep's
 run of that load against the faster of the two ceilings that bracket the sweep.
+
+Backs docs/benchmarks.md, "Targets": PASS or MISS.
 """
 
 from __future__ import annotations

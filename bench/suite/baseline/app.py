@@ -6,6 +6,8 @@ request. Run it as the benchmark does:
     uvicorn bench.suite.baseline.app:app --workers 2 --port 8000
 
 `BENCH_BASELINE_PIPELINE=ner` loads only the entity recognizer instead.
+
+Backs docs/benchmarks.md: the FastAPI baseline rows.
 """
 
 from __future__ import annotations
