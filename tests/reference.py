@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from ner_server.model import Recognizer
+from ner_server.worker.recognizer import Recognizer
 
 Row = tuple[str, str, int, int, int, int, int, int, int, int]
 

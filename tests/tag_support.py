@@ -89,7 +89,7 @@ def with_extra_fields(documents: Sequence[dict[str, str]]) -> list[dict[str, Any
 
 def expected_rows(nlp: Any, rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """What `ner-tag` must write for `rows`: in-process spaCy's entities, other fields kept, text dropped."""
-    from ner_server.model import Recognizer
+    from ner_server.worker.recognizer import Recognizer
 
     recognizer = Recognizer(nlp, keep_words=0)
 

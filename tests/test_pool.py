@@ -11,12 +11,12 @@ from collections.abc import Awaitable, Callable, Sequence
 
 import pytest
 from ner_client.proto import ner_pb2
-from ner_server.batcher import Batcher, BatchLimits
-from ner_server.errors import DeadlineExceeded, Unavailable
+from ner_server.front.batcher import Batcher, BatchLimits
+from ner_server.front.server import pool_arguments
+from ner_server.front.settings import Settings
 from ner_server.pool import WorkerPool
-from ner_server.pool.messages import Answer, JobKind, Outcome, Refused
-from ner_server.server import pool_arguments
-from ner_server.settings import Settings
+from ner_server.shared.errors import DeadlineExceeded, Unavailable
+from ner_server.shared.messages import Answer, JobKind, Outcome, Refused
 
 from tests.support import child_pids
 

@@ -13,8 +13,8 @@ import os
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from ner_server.model import ModelInfo
-from ner_server.pool.handles import ForkServer, ModelLoadFailed, Worker, WorkerDied
+from ner_server.pool.processes import ForkServer, ModelLoadFailed, Worker, WorkerDied
+from ner_server.shared.model_info import ModelInfo
 
 log = logging.getLogger(__name__)
 

@@ -13,9 +13,8 @@ import os
 import socket
 import sys
 
-from ner_server.model import MODEL_PROCESS_ENV, ModelInfo
-from ner_server.pool import wire
-from ner_server.pool.messages import (
+from ner_server.shared import wire
+from ner_server.shared.messages import (
     Answer,
     Batch,
     LoadFailed,
@@ -24,6 +23,8 @@ from ner_server.pool.messages import (
     Spawned,
     WorkerReady,
 )
+from ner_server.shared.model_info import ModelInfo
+from ner_server.shared.worker_config import MODEL_PROCESS_ENV
 
 __all__ = ["ForkServer", "ModelLoadFailed", "Worker", "WorkerDied"]
 
@@ -129,7 +130,7 @@ class ForkServer:
         process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
-            "ner_server.pool.forkserver",
+            "ner_server.worker.forkserver",
             "--control-fd",
             str(server_end.fileno()),
             *model_args,

@@ -11,14 +11,14 @@ from dataclasses import dataclass
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
-from ner_server.batcher import Batcher, BatchLimits
-from ner_server.handlers import SERVICE, add_ner_service
-from ner_server.metrics import Metrics
-from ner_server.model import ModelInfo
+from ner_server.front.batcher import Batcher, BatchLimits
+from ner_server.front.metrics import Metrics
+from ner_server.front.reflection import enable_reflection
+from ner_server.front.registration import SERVICE, add_ner_service
+from ner_server.front.servicer import NerServicer
+from ner_server.front.settings import Settings
 from ner_server.pool import WorkerPool
-from ner_server.reflection import enable_reflection
-from ner_server.servicer import NerServicer
-from ner_server.settings import Settings
+from ner_server.shared.model_info import ModelInfo
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ class RunningServer:
 
 
 def pool_arguments(settings: Settings) -> list[str]:
-    """What the fork server needs to know (see `pool.forkserver`)."""
+    """What the fork server needs to know (see `worker.forkserver`)."""
     return [
         *("--model", settings.model, "--pipeline", settings.pipeline, "--matmul", settings.matmul),
         *("--max-text-chars", str(settings.max_text_chars), "--log-level", settings.log_level),

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ner_server.model import MATMULS, PIPELINES
-from ner_server.tls import TlsFiles
+from ner_server.front.tls import TlsFiles
+from ner_server.shared.worker_config import MATMULS, PIPELINES
 
 
 def available_cpus() -> int:

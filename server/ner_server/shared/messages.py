@@ -10,7 +10,7 @@ from __future__ import annotations
 from enum import IntEnum
 from typing import NamedTuple
 
-from ner_server.model import ModelInfo
+from ner_server.shared.model_info import ModelInfo
 
 __all__ = [
     "Answer",
