@@ -47,17 +47,6 @@ class RunningServer:
         await self.pool.stop()
 
 
-def pool_arguments(settings: Settings) -> list[str]:
-    """What the fork server needs to know (see `worker.forkserver`)."""
-    return [
-        *("--model", settings.model, "--pipeline", settings.pipeline, "--matmul", settings.matmul),
-        *("--max-text-chars", str(settings.max_text_chars), "--log-level", settings.log_level),
-        *("--keep-words", str(settings.keep_words)),
-        *("--spin-seconds", str(settings.worker_spin_seconds), "--nice", str(settings.worker_nice)),
-        *(argument for path in settings.code for argument in ("--code", path)),
-    ]
-
-
 async def start_server(settings: Settings) -> RunningServer:
     """Listen at once (health NOT_SERVING) and bring the workers up in the background."""
     metrics = Metrics() if settings.metrics_port else Metrics.off()
@@ -80,7 +69,7 @@ async def start_server(settings: Settings) -> RunningServer:
 
     pool = WorkerPool(
         size=settings.workers,
-        model_args=pool_arguments(settings),
+        config=settings.worker_config(),
         pin_workers=settings.pin_workers,
         on_readiness=on_readiness,
         on_restart=metrics.restarted,

@@ -1,9 +1,12 @@
-"""How the model processes run: the choices the front's settings offer for them, and the
-environment they start with."""
+"""How the model processes run: `WorkerConfig`, built once from the front's settings and sent to
+the fork server as its first message; the choices the settings offer for it; and the environment
+the model processes start with."""
 
 from __future__ import annotations
 
-__all__ = ["MATMULS", "MODEL_PROCESS_ENV", "PIPELINES"]
+from dataclasses import dataclass
+
+__all__ = ["MATMULS", "MODEL_PROCESS_ENV", "PIPELINES", "WorkerConfig"]
 
 PIPELINES = ("entities", "full")
 #: How the model's layers multiply matrices: through numpy (its BLAS, OpenBLAS in numpy's wheels,
@@ -22,3 +25,28 @@ MODEL_PROCESS_ENV = {
     "MALLOC_MMAP_THRESHOLD_": str(32 * 1024 * 1024),
     "MALLOC_TRIM_THRESHOLD_": str(512 * 1024 * 1024),
 }
+
+
+@dataclass(frozen=True)
+class WorkerConfig:
+    """What the fork server and its workers need to know (`front.settings.Settings` describes each
+    field for the user)."""
+
+    #: An installed model package name or a model directory.
+    model: str
+    #: One of PIPELINES.
+    pipeline: str
+    #: One of MATMULS.
+    matmul: str
+    #: Python files imported before the model loads, for custom components.
+    code: tuple[str, ...]
+    #: Words each worker keeps from the first texts it sees (`worker.recognizer.Recognizer`).
+    keep_words: int
+    #: Longest accepted text, in code points.
+    max_text_chars: int
+    #: Level of the JSON log.
+    log_level: str
+    #: Seconds an idle worker polls for its next batch before it sleeps.
+    spin_seconds: float
+    #: Niceness of the workers.
+    nice: int
