@@ -1,13 +1,14 @@
 """ner-server: spaCy named-entity recognition served over gRPC (ner.v1.NerService).
 
-Three packages, split where the processes split: `front` runs in the gRPC process, `pool` is the
+The packages split where the processes split: `front` runs in the gRPC process, `pool` is the
 front's side of the model processes, `worker` runs in the fork server and the workers, and `shared`
-holds what both sides use. The public names below load the front (and gRPC) only when asked for:
-the model processes start from this package too, and must never load gRPC.
+holds what both sides use. The names below are imported when first used: the model processes
+start from this package too, and must never load gRPC.
 """
 
 from __future__ import annotations
 
+from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -16,14 +17,20 @@ if TYPE_CHECKING:
 
 __all__ = ["RunningServer", "Settings", "serve", "start_server"]
 
+_MODULES = {
+    "RunningServer": "ner_server.front.server",
+    "Settings": "ner_server.front.settings",
+    "serve": "ner_server.front.server",
+    "start_server": "ner_server.front.server",
+}
+
 
 def __getattr__(name: str) -> Any:
-    if name == "Settings":
-        from ner_server.front.settings import Settings
+    module = _MODULES.get(name)
+    if module is None:
+        raise AttributeError(f"module 'ner_server' has no attribute {name!r}")
+    return getattr(import_module(module), name)
 
-        return Settings
-    if name in ("RunningServer", "serve", "start_server"):
-        from ner_server.front import server
 
-        return getattr(server, name)
-    raise AttributeError(f"module 'ner_server' has no attribute {name!r}")
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
+
+from ner_client.entity import Entity
 
 from ner_server.shared.model_info import ModelInfo
 from ner_server.worker.entity_components import entity_labels, entity_setters
@@ -17,22 +19,6 @@ if TYPE_CHECKING:
     from spacy.language import Language
 
 log = logging.getLogger(__name__)
-
-
-class EntityRecord(NamedTuple):
-    """One entity: offsets in code points, UTF-8 bytes, token indices and UTF-16 code units, all
-    end-exclusive."""
-
-    text: str
-    label: str
-    start_char: int
-    end_char: int
-    start_byte: int
-    end_byte: int
-    start_token: int
-    end_token: int
-    start_utf16: int
-    end_utf16: int
 
 
 def describe(nlp: Language) -> ModelInfo:
@@ -70,7 +56,7 @@ class Recognizer:
         self.nlp = nlp
         self._vocabulary_limit = len(nlp.vocab) + keep_words
 
-    def extract(self, texts: Sequence[str]) -> list[list[EntityRecord]]:
+    def extract(self, texts: Sequence[str]) -> list[list[Entity]]:
         """The entities of each text, in text order."""
         # len(vocab) counts the lexemes a zone made and freed too, so once past the limit it
         # stays past it, and every later batch runs in a zone.
@@ -79,26 +65,26 @@ class Recognizer:
         with self.nlp.memory_zone():
             return self._extract(texts)
 
-    def _extract(self, texts: Sequence[str]) -> list[list[EntityRecord]]:
+    def _extract(self, texts: Sequence[str]) -> list[list[Entity]]:
         nlp = self.nlp
         # A lone text skips nlp.pipe's batching machinery: about 0.2 ms of a 2 ms short call.
         docs = [nlp(texts[0])] if len(texts) == 1 else nlp.pipe(texts, batch_size=len(texts) or 1)
         return [list(_records(doc.text, doc.ents)) for doc in docs]
 
 
-def _records(text: str, ents: Sequence) -> Iterator[EntityRecord]:  # type: ignore[type-arg]
+def _records(text: str, ents: Sequence) -> Iterator[Entity]:  # type: ignore[type-arg]
     starts_ends = [(ent.start_char, ent.end_char) for ent in ents]
     encoded = encoded_offsets(text, starts_ends)
     for ent, (start_byte, end_byte, start_utf16, end_utf16) in zip(ents, encoded, strict=True):
-        yield EntityRecord(
-            ent.text,
-            ent.label_,
-            ent.start_char,
-            ent.end_char,
-            start_byte,
-            end_byte,
-            ent.start,
-            ent.end,
-            start_utf16,
-            end_utf16,
+        yield Entity(
+            text=ent.text,
+            label=ent.label_,
+            start_char=ent.start_char,
+            end_char=ent.end_char,
+            start_byte=start_byte,
+            end_byte=end_byte,
+            start_token=ent.start,
+            end_token=ent.end,
+            start_utf16=start_utf16,
+            end_utf16=end_utf16,
         )

@@ -11,13 +11,14 @@ from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
 from google.protobuf.message import DecodeError
+from ner_client.entity import Entity, to_message
 from ner_client.proto import ner_pb2
 
 from ner_server.shared.errors import MALFORMED, InferenceFailed, InvalidArgument, NerError
 from ner_server.shared.messages import Answer, Batch, JobKind, Outcome, Refused
 from ner_server.shared.responses import document_entities, document_error
 from ner_server.shared.validation import check_text, label_filter
-from ner_server.worker.recognizer import EntityRecord, Recognizer
+from ner_server.worker.recognizer import Recognizer
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +92,7 @@ class BatchRunner:
             return _Rejected(document.id, error)
         return _Valid(JobKind.DOCUMENT, document.id, document.text, labels)
 
-    def _extract_each(self, texts: list[str]) -> list[list[EntityRecord] | NerError]:
+    def _extract_each(self, texts: list[str]) -> list[list[Entity] | NerError]:
         if not texts:
             return []
         try:
@@ -104,7 +105,7 @@ class BatchRunner:
         return [outcome for text in texts for outcome in self._extract_each([text])]
 
 
-def _answer(item: _Valid, found: list[EntityRecord] | NerError) -> tuple[Outcome, int]:
+def _answer(item: _Valid, found: list[Entity] | NerError) -> tuple[Outcome, int]:
     """The outcome, and the number of entities it holds."""
     if isinstance(found, NerError):
         if item.kind is JobKind.CALL:
@@ -126,20 +127,6 @@ def _refusal(kind: int, rejected: _Rejected) -> Outcome:
     return document_error(rejected.document_id, error)
 
 
-def entity_messages(records: Iterable[EntityRecord], labels: frozenset[str] | None) -> list[ner_pb2.Entity]:
-    return [
-        ner_pb2.Entity(
-            text=r.text,
-            label=r.label,
-            start_char=r.start_char,
-            end_char=r.end_char,
-            start_byte=r.start_byte,
-            end_byte=r.end_byte,
-            start_token=r.start_token,
-            end_token=r.end_token,
-            start_utf16=r.start_utf16,
-            end_utf16=r.end_utf16,
-        )
-        for r in records
-        if labels is None or r.label in labels
-    ]
+def entity_messages(found: Iterable[Entity], labels: frozenset[str] | None) -> list[ner_pb2.Entity]:
+    """The entities to answer with: those of the requested labels (every one when `labels` is None)."""
+    return [to_message(entity) for entity in found if labels is None or entity.label in labels]
