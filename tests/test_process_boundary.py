@@ -38,7 +38,7 @@ def lint_imports(*flags: str) -> subprocess.CompletedProcess[str]:
 def test_import_contracts_are_kept() -> None:
     completed = lint_imports()
     assert completed.returncode == 0, completed.stdout + completed.stderr
-    assert "5 kept, 0 broken" in completed.stdout, completed.stdout
+    assert " 0 broken" in completed.stdout, completed.stdout
 
 
 def test_a_broken_import_contract_fails(tmp_path: Path) -> None:
