@@ -3,16 +3,19 @@ and certificates rotated on disk without a restart. The CAs and certificates are
 
 from __future__ import annotations
 
+import asyncio
 import json
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-from ner_client import NerClient
+from ner_client import AsyncNerClient, NerClient
 
 from tests.certs import Authority, CertFiles, write_set
 from tests.conftest import require_tool
@@ -267,3 +270,78 @@ def test_blocking_tag_all_streams_over_mutual_tls_with_the_clients_own_files(
     assert [result.id for result in results] == [str(index) for index in range(len(texts))]
     assert {"Lisbon", "Oslo"} <= {entity.text for entity in results[0].entities}
     assert [entity.text for entity in results[1].entities] == ["Kyoto", "Japan"]
+
+
+def failed_call(target: str, **tls: Any) -> grpc.RpcError:
+    """The error a unary call, a stream and an asyncio call of the Python client each raise: all
+    three alike (their code and details), so one is returned."""
+    errors: list[grpc.RpcError] = []
+    with NerClient(target, timeout=10, **tls) as client:
+        for call in (client.model_info, lambda: list(client.stream([TEXT]))):
+            with pytest.raises(grpc.RpcError) as raised:
+                call()
+            errors.append(raised.value)
+
+    async def asynchronous() -> None:
+        async with AsyncNerClient(target, timeout=10, **tls) as client:
+            with pytest.raises(grpc.aio.AioRpcError) as raised:
+                await client.model_info()
+            errors.append(raised.value)
+
+    asyncio.run(asynchronous())
+    assert {(error.code(), error.details().rsplit("likely cause: ", 1)[-1]) for error in errors} == {
+        (errors[0].code(), errors[0].details().rsplit("likely cause: ", 1)[-1])
+    }, [error.details() for error in errors]
+    return errors[0]
+
+
+def test_client_without_a_certificate_is_told_the_server_may_require_one(mtls_server, authorities) -> None:
+    files, _ = authorities
+    error = failed_call(mtls_server.address, ca_file=files.ca)
+    assert error.code() == grpc.StatusCode.UNAVAILABLE
+    expected = (
+        "Socket closed; likely cause: the server ended the TLS handshake: it may require a client "
+        "certificate (mutual TLS: cert_file and key_file, --cert-file and --key-file)"
+    )
+    assert expected in error.details()
+
+
+def test_client_with_an_untrusted_certificate_is_told_the_server_may_not_trust_it(
+    mtls_server, authorities
+) -> None:
+    files, other = authorities
+    error = failed_call(
+        mtls_server.address, ca_file=files.ca, cert_file=other.client_cert, key_file=other.client_key
+    )
+    assert (
+        "likely cause: the server ended the TLS handshake: it may not trust this client's certificate"
+        in error.details()
+    )
+
+
+def test_client_that_does_not_trust_the_servers_ca_is_told_so(tls_server, authorities) -> None:
+    _, other = authorities
+    error = failed_call(tls_server.address, ca_file=other.ca)
+    assert "CERTIFICATE_VERIFY_FAILED" in error.details()
+    assert (
+        "likely cause: the server's certificate is not signed by a CA this client trusts" in error.details()
+    )
+
+
+def test_plaintext_client_of_a_tls_server_is_told_it_may_require_tls(tls_server) -> None:
+    error = failed_call(tls_server.address)
+    assert "likely cause: the server may require TLS (give tls=True or ca_file" in error.details()
+
+
+def test_tls_client_of_a_plaintext_server_is_told_it_does_not_speak_tls(server, authorities) -> None:
+    files, _ = authorities
+    error = failed_call(server.address, ca_file=files.ca)
+    assert "likely cause: the server does not speak TLS: connect in plaintext" in error.details()
+
+
+def test_client_of_a_port_where_nothing_listens_is_told_so() -> None:
+    with socket.socket() as bound:
+        bound.bind(("127.0.0.1", 0))
+        port = bound.getsockname()[1]
+    error = failed_call(f"127.0.0.1:{port}")
+    assert "Connection refused; likely cause: nothing listens at that address and port" in error.details()
