@@ -1,3 +1,3 @@
-from ner_server.cli import main
+from ner_server.front.cli import main
 
 main()

@@ -24,9 +24,9 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from ner_server.errors import DeadlineExceeded, InferenceFailed, Overloaded, Unavailable
 from ner_server.pool import Worker, WorkerDied
-from ner_server.pool.messages import Answer, JobKind, Outcome
+from ner_server.shared.errors import DeadlineExceeded, InferenceFailed, Overloaded, Unavailable
+from ner_server.shared.messages import Answer, JobKind, Outcome
 
 log = logging.getLogger(__name__)
 
