@@ -224,7 +224,9 @@ def test_tls_flags_must_go_together(authorities) -> None:
             timeout=60,
         )
         assert completed.returncode == 2
-        assert "--tls-" in completed.stderr
+        [line] = (completed.stdout + completed.stderr).splitlines()
+        error = json.loads(line)
+        assert error["severity"] == "ERROR" and "--tls-" in error["message"]
 
 
 def test_rotated_certificates_serve_new_connections_without_a_restart(tmp_path: Path) -> None:
