@@ -19,7 +19,7 @@ from ner_client import AsyncNerClient, NerClient
 
 from tests.certs import Authority, CertFiles, write_set
 from tests.conftest import require_tool
-from tests.support import ServerProcess
+from tests.support import ServerProcess, wait_until
 from tests.tag_support import run_tag
 
 TEXT = "Ines Duarte flew from Lisbon to Oslo to meet engineers from Equinor in May 2024."
@@ -347,3 +347,29 @@ def test_client_of_a_port_where_nothing_listens_is_told_so() -> None:
         port = bound.getsockname()[1]
     error = failed_call(f"127.0.0.1:{port}")
     assert "Connection refused; likely cause: nothing listens at that address and port" in error.details()
+
+
+def test_mtls_server_logs_a_client_without_a_certificate_as_one_json_line_with_the_reason(
+    mtls_server, authorities
+) -> None:
+    files, _ = authorities
+    assert (
+        health_code(mtls_server.address, channel_credentials(files, client_cert=False)) != grpc.StatusCode.OK
+    )
+
+    def refusals() -> list[dict[str, Any]]:
+        return [
+            entry for entry in mtls_server.log if entry.get("reason") == "PEER_DID_NOT_RETURN_A_CERTIFICATE"
+        ]
+
+    wait_until(refusals, what="the server's log line about the refused handshake")
+    refusal = refusals()[0]
+    assert refusal["severity"] == "WARNING" and refusal["logger"] == "grpc.core"
+    assert refusal["message"] == (
+        "TLS handshake failed: the client sent no certificate, and this server requires one "
+        "(--tls-client-ca) (PEER_DID_NOT_RETURN_A_CERTIFICATE)"
+    )
+    assert "Handshake failed" in refusal["core_message"]
+    # Every line the server wrote, on stdout and stderr (merged by ServerProcess), is JSON.
+    assert [line for line in mtls_server.raw_log if not line.startswith("{")] == []
+    assert len(mtls_server.log) == len(mtls_server.raw_log)

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import fields
 from typing import Any, NoReturn
 
+from ner_server.front.core_stderr import Capture
 from ner_server.front.environment import unknown_variables, variable_names
 from ner_server.front.server import serve
 from ner_server.front.setting_checks import Check, Choice, NotAllowed
@@ -108,6 +109,17 @@ def parse_settings(argv: Sequence[str] | None = None, environ: Mapping[str, str]
 
 def main(argv: Sequence[str] | None = None) -> None:
     configure_logging("INFO", trace_fields)
+    stderr = Capture()
+    try:
+        _run(argv)
+    except Exception:
+        log.exception("crashed")
+        sys.exit(1)
+    finally:
+        stderr.stop()
+
+
+def _run(argv: Sequence[str] | None) -> None:
     try:
         settings = parse_settings(argv)
     except BadSettings as error:
@@ -121,9 +133,6 @@ def main(argv: Sequence[str] | None = None) -> None:
         )
     try:
         asyncio.run(serve(settings))
-    except ModelLoadFailed as error:
-        log.error("could not start: %s", error)
-        sys.exit(2)
-    except OSError as error:
+    except (ModelLoadFailed, OSError) as error:
         log.error("could not start: %s", error)
         sys.exit(2)
