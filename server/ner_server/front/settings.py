@@ -39,7 +39,8 @@ _FILE = ReadableFile()
 
 
 def _setting(default: Any, description: str, check: Check) -> Any:
-    metadata = {"help": description, "check": check}
+    choices = check.values if isinstance(check, Choice) else None
+    metadata = {"help": description, "check": check, "choices": choices}
     if callable(default):
         return field(default_factory=default, metadata=metadata)
     return field(default=default, metadata=metadata)
