@@ -109,14 +109,19 @@ def parse_settings(argv: Sequence[str] | None = None, environ: Mapping[str, str]
 
 def main(argv: Sequence[str] | None = None) -> None:
     configure_logging("INFO", trace_fields)
-    stderr = Capture()
+    try:
+        stderr: Capture | None = Capture()
+    except OSError as error:  # no descriptor 2 to replace (started with it closed)
+        log.warning("gRPC core's stderr is not captured: %s", error)
+        stderr = None
     try:
         _run(argv)
     except Exception:
         log.exception("crashed")
         sys.exit(1)
     finally:
-        stderr.stop()
+        if stderr is not None:
+            stderr.stop()
 
 
 def _run(argv: Sequence[str] | None) -> None:

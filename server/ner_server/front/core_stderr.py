@@ -70,7 +70,8 @@ class Capture:
     object's thread reads; `stop()` puts the original back and reads what is left."""
 
     def __init__(self) -> None:
-        sys.stderr.flush()
+        if sys.stderr is not None:
+            sys.stderr.flush()
         self._original = os.dup(2)
         reading, writing = os.pipe()
         os.dup2(writing, 2)
@@ -82,7 +83,8 @@ class Capture:
     def stop(self) -> None:
         """The original descriptor 2 back; lines still in the pipe are logged when every process
         holding it has exited (waits at most a second for that)."""
-        sys.stderr.flush()
+        if sys.stderr is not None:
+            sys.stderr.flush()
         os.dup2(self._original, 2)
         self._thread.join(1.0)
 
