@@ -15,7 +15,7 @@ from typing import Any, NoReturn
 from ner_server.front.core_stderr import Capture
 from ner_server.front.environment import unknown_variables, variable_names
 from ner_server.front.server import serve
-from ner_server.front.setting_checks import Check, Choice, NotAllowed
+from ner_server.front.setting_checks import Check, Choice, NotAllowed, Text
 from ner_server.front.settings import Settings
 from ner_server.front.tracing import trace_fields
 from ner_server.pool import ModelLoadFailed
@@ -55,10 +55,10 @@ def _parser(defaults: Settings) -> argparse.ArgumentParser:
     for item in fields(Settings):
         check: Check = item.metadata["check"]
         default = getattr(defaults, item.name)
-        shown = ":".join(default) or "none" if isinstance(default, tuple) else default
+        shown = (":".join(default) or "none") if isinstance(default, tuple) else default
+        allowed = "" if isinstance(check, (Choice, Text)) else f"; {check.allowed}"
         help_text = (
-            f"{item.metadata['help']}; {check.allowed} "
-            f"[env {' or '.join(variable_names(item.name))}] (default: {shown})"
+            f"{item.metadata['help']}{allowed} [env {' or '.join(variable_names(item.name))}] (default: {shown})"
         ).replace("%", "%%")
         metavar = "{" + ",".join(check.values) + "}" if isinstance(check, Choice) else None
         action = "append" if isinstance(default, tuple) else "store"
