@@ -57,9 +57,10 @@ def _parser(defaults: Settings) -> argparse.ArgumentParser:
         default = getattr(defaults, item.name)
         shown = (":".join(default) or "none") if isinstance(default, tuple) else default
         allowed = "" if isinstance(check, (Choice, Text)) else f"; {check.allowed}"
-        help_text = (
-            f"{item.metadata['help']}{allowed} [env {' or '.join(variable_names(item.name))}] (default: {shown})"
-        ).replace("%", "%%")
+        variables = " or ".join(variable_names(item.name))
+        help_text = f"{item.metadata['help']}{allowed} [env {variables}] (default: {shown})".replace(
+            "%", "%%"
+        )
         metavar = "{" + ",".join(check.values) + "}" if isinstance(check, Choice) else None
         action = "append" if isinstance(default, tuple) else "store"
         parser.add_argument(_flag(item.name), action=action, metavar=metavar, help=help_text)
