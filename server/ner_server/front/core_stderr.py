@@ -23,8 +23,14 @@ __all__ = ["Capture", "record_fields"]
 log = logging.getLogger("grpc.core")
 other = logging.getLogger("ner_server.stderr")
 
-_CORE_LINE = re.compile(r"([IWEF])\d{4} \d\d:\d\d:\d\d\.\d+\s+(\d+)\s+([^\s\]]+:\d+)\] ?(.*)")
-_SEVERITY = {"I": logging.INFO, "W": logging.WARNING, "E": logging.ERROR, "F": logging.CRITICAL}
+_CORE_LINE = re.compile(r"([DIWEF])\d{4} \d\d:\d\d:\d\d\.\d+\s+(\d+)\s+([^\s\]]+:\d+)\] ?(.*)")
+_SEVERITY = {
+    "D": logging.DEBUG,
+    "I": logging.INFO,
+    "W": logging.WARNING,
+    "E": logging.ERROR,
+    "F": logging.CRITICAL,
+}
 _HANDSHAKE = re.compile(r"Handshake failed with error (\S+?):? (.*)")
 #: OpenSSL's reason, the last upper-case word of its error string: error:100000c0:SSL
 #: routines:OPENSSL_internal:PEER_DID_NOT_RETURN_A_CERTIFICATE.
