@@ -24,6 +24,7 @@ help:
 	@echo "make bench  the full benchmark (see docs/benchmarks.md)"
 	@echo "make image-test  build the Dockerfile with buildah, run it with podman, check it (docs/deploy.md)"
 	@echo "make deploy PROJECT=... REGION=...  build with Cloud Build and deploy to Cloud Run (docs/deploy.md)"
+	@echo "make deploy PROJECT=... MODEL_DIR=path/to/pipeline  the same, serving your own pipeline"
 
 setup: $(VENV)/.installed tools
 
@@ -46,8 +47,10 @@ $(TOOLS)/bin/grpcurl:
 $(TOOLS)/bin/ghz:
 	GOBIN=$(TOOLS)/bin go install github.com/bojand/ghz/cmd/ghz@$(GHZ_VERSION)
 
+# npm at --loglevel warn: the progress and summary lines go, warnings such as EBADENGINE (a
+# package that wants a newer Node than this machine's) stay.
 $(TOOLS)/node_modules/.bin/buf:
-	npm install --silent --no-audit --no-fund --prefix $(TOOLS) @bufbuild/buf@$(BUF_VERSION)
+	npm install --loglevel warn --no-audit --no-fund --prefix $(TOOLS) @bufbuild/buf@$(BUF_VERSION)
 
 # The generated clients (clients/, README "Calling from other languages"): the protoc plugins that
 # `buf generate` runs (buf.gen.yaml), the Go module's dependencies, the TypeScript client's packages.
@@ -66,7 +69,7 @@ clients/go/.downloaded: clients/go/go.mod clients/go/go.sum
 	touch $@
 
 clients/typescript/node_modules/.package-lock.json: clients/typescript/package-lock.json
-	npm ci --silent --no-audit --no-fund --prefix clients/typescript
+	npm ci --loglevel warn --no-audit --no-fund --prefix clients/typescript
 
 run: setup
 	$(VENV)/bin/ner-server --port 50051

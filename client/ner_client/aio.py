@@ -22,14 +22,16 @@ class AsyncNerClient(BaseClient):
         self, text: str, labels: Sequence[str] = (), *, timeout: float | None = None
     ) -> list[Entity]:
         request = ner_pb2.ExtractEntitiesRequest(text=text, labels=list(labels))
-        response = await self._stub.ExtractEntities(request, timeout=self._deadline(timeout))
+        with self._explaining():
+            response = await self._stub.ExtractEntities(request, timeout=self._deadline(timeout))
         return _convert.entities(response.entities)
 
     async def extract_batch(
         self, texts: Iterable[str | Document], labels: Sequence[str] = (), *, timeout: float | None = None
     ) -> list[DocumentResult]:
         request = _convert.batch_request(texts, labels)
-        response = await self._stub.BatchExtractEntities(request, timeout=self._deadline(timeout))
+        with self._explaining():
+            response = await self._stub.BatchExtractEntities(request, timeout=self._deadline(timeout))
         return [_convert.document_result(result) for result in response.results]
 
     async def stream(
@@ -47,8 +49,9 @@ class AsyncNerClient(BaseClient):
         requests = _stream_requests(texts, labels)
         responses = self._stub.StreamExtractEntities(requests, timeout=self._stream_deadline(timeout))
         try:
-            async for response in responses:
-                yield _convert.document_result(response.result)
+            with self._explaining():
+                async for response in responses:
+                    yield _convert.document_result(response.result)
         finally:
             responses.cancel()
 
@@ -74,9 +77,10 @@ class AsyncNerClient(BaseClient):
             yield result
 
     async def model_info(self, *, timeout: float | None = None) -> ModelInfo:
-        response = await self._stub.GetModelInfo(
-            ner_pb2.GetModelInfoRequest(), timeout=self._deadline(timeout)
-        )
+        with self._explaining():
+            response = await self._stub.GetModelInfo(
+                ner_pb2.GetModelInfoRequest(), timeout=self._deadline(timeout)
+            )
         return _convert.model_info(response)
 
     async def close(self) -> None:

@@ -20,14 +20,16 @@ class NerClient(BaseClient):
 
     def extract(self, text: str, labels: Sequence[str] = (), *, timeout: float | None = None) -> list[Entity]:
         request = ner_pb2.ExtractEntitiesRequest(text=text, labels=list(labels))
-        response = self._stub.ExtractEntities(request, timeout=self._deadline(timeout))
+        with self._explaining():
+            response = self._stub.ExtractEntities(request, timeout=self._deadline(timeout))
         return _convert.entities(response.entities)
 
     def extract_batch(
         self, texts: Iterable[str | Document], labels: Sequence[str] = (), *, timeout: float | None = None
     ) -> list[DocumentResult]:
         request = _convert.batch_request(texts, labels)
-        response = self._stub.BatchExtractEntities(request, timeout=self._deadline(timeout))
+        with self._explaining():
+            response = self._stub.BatchExtractEntities(request, timeout=self._deadline(timeout))
         return [_convert.document_result(result) for result in response.results]
 
     def stream(
@@ -40,8 +42,9 @@ class NerClient(BaseClient):
         requests = (_convert.stream_request(item, index, labels) for index, item in enumerate(texts))
         responses = self._stub.StreamExtractEntities(requests, timeout=self._stream_deadline(timeout))
         try:
-            for response in responses:
-                yield _convert.document_result(response.result)
+            with self._explaining():
+                for response in responses:
+                    yield _convert.document_result(response.result)
         finally:
             responses.cancel()
 
@@ -70,7 +73,8 @@ class NerClient(BaseClient):
         )
 
     def model_info(self, *, timeout: float | None = None) -> ModelInfo:
-        response = self._stub.GetModelInfo(ner_pb2.GetModelInfoRequest(), timeout=self._deadline(timeout))
+        with self._explaining():
+            response = self._stub.GetModelInfo(ner_pb2.GetModelInfoRequest(), timeout=self._deadline(timeout))
         return _convert.model_info(response)
 
     def close(self) -> None:
