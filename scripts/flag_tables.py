@@ -88,8 +88,8 @@ def _cell(text: str) -> str:
 
 def section(text: str, name: str) -> str | None:
     """The table between `name`'s markers in a doc's text, or None where it has none."""
-    found = re.search(re.escape(begin_marker(name)) + r"\n(.*?)\n" + re.escape(END), text, re.DOTALL)
-    return found.group(1) if found else None
+    found = re.search(re.escape(begin_marker(name)) + r"\n(.*?)" + re.escape(END), text, re.DOTALL)
+    return found.group(1).removesuffix("\n") if found else None
 
 
 def rewrite(path: Path) -> bool:
@@ -97,10 +97,10 @@ def rewrite(path: Path) -> bool:
     text = path.read_text(encoding="utf-8")
     updated = text
     for name, make in TABLES.items():
-        if section(updated, name) is not None:
-            pattern = re.escape(begin_marker(name)) + r"\n.*?\n" + re.escape(END)
-            replacement = f"{begin_marker(name)}\n{make()}\n{END}"
-            updated = re.sub(pattern, lambda _: replacement, updated, flags=re.DOTALL)
+        current = section(updated, name)
+        if current is not None:
+            old = f"{begin_marker(name)}\n" + (f"{current}\n" if current else "") + END
+            updated = updated.replace(old, f"{begin_marker(name)}\n{make()}\n{END}", 1)
     if updated != text:
         path.write_text(updated, encoding="utf-8")
     return updated != text
