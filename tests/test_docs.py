@@ -214,7 +214,13 @@ def _check_tls(cwd: Path) -> None:
 
 #: What each doc's blocks must print between them, and what they must leave behind.
 EXPECTED_OUTPUT: dict[str, list[str]] = {
-    "README.md": ['"label": "PERSON"', "PERSON Ada Lovelace 0 12", "GPE London 25 31", "True [("],
+    "README.md": [
+        '"label": "PERSON"',
+        '"start_char": 25',
+        "PERSON Ada Lovelace 0 12",
+        "GPE London 25 31",
+        "True [(",
+    ],
     "clients.md": [
         "ner.v1.NerService",
         "PERSON Ada Lovelace 0 12",
@@ -226,6 +232,7 @@ EXPECTED_OUTPUT: dict[str, list[str]] = {
     "own-pipeline.md": ['"labels": [', '"GPE"', '"PERSON"'],
     "tls.md": ["ner.v1.NerService", "Ada Lovelace", "Count:"],
     "operations.md": ['"status": "SERVING"'],
+    "benchmarks.md": ["Count:\t2000", "[OK]   2000 responses"],
 }
 LEFT_BEHIND: dict[str, Callable[[Path], None]] = {"bulk.md": _check_bulk, "tls.md": _check_tls}
 #: The own-project recipes' last lines print each entity as "LABEL text".
