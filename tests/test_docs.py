@@ -290,3 +290,28 @@ def test_flag_tables_list_every_flag_of_help(name: str) -> None:
     in_help = set(re.findall(r"(?<![\w-])--[a-z][a-z-]+", completed.stdout)) - {"--help"}
     in_table = set(re.findall(r"`(--[a-z][a-z-]+)`", TABLES[name]()))
     assert in_help <= in_table, f"{name} --help has flags the docs lack: {sorted(in_help - in_table)}"
+
+
+def test_docs_name_files_and_modules_that_exist() -> None:
+    """A file or module a doc names in code (`tests/certs.py`, `python -m tests.certs`) exists,
+    so that moving one shows here."""
+    missing = []
+    for path in DOCS:
+        text = path.read_text(encoding="utf-8")
+        for name in re.findall(
+            r"`((?:server|client|tests|bench|scripts|deploy|clients|protos)/[^`\s<>*]+)`", text
+        ):
+            if not (ROOT / name).exists():
+                missing.append(f"{path.name}: {name}")
+        for module in re.findall(r"python3? -m ((?:bench|tests|scripts|ner_server|ner_client)[\w.]*)", text):
+            if not _module_exists(module):
+                missing.append(f"{path.name}: python -m {module}")
+    assert not missing, missing
+
+
+def _module_exists(module: str) -> bool:
+    relative = module.replace(".", "/")
+    return any(
+        (ROOT / base / f"{relative}.py").exists() or (ROOT / base / relative / "__main__.py").exists()
+        for base in (".", "server", "client")
+    )
