@@ -225,6 +225,7 @@ EXPECTED_OUTPUT: dict[str, list[str]] = {
         "ner.v1.NerService",
         "PERSON Ada Lovelace 0 12",
         "1 ['Nelson Mandela', '1918']",
+        "StatusCode.INVALID_ARGUMENT text: must not be empty",
         '"status": "SERVING"',
         "text\tPERSON\tAda Lovelace",
     ],
