@@ -64,7 +64,7 @@ def tag_table() -> str:
             default = "see what" if "(default:" in (action.help or "") else "none"
         else:
             default = _shown(action.default)
-        meaning = _cell((action.help or "").replace(" (default: %(default)s)", "").replace("%%", "%"))
+        meaning = _cell(re.sub(r" \(default: %\(default\)\w\)", "", action.help or "").replace("%%", "%"))
         if action.choices:
             meaning += " (" + ", ".join(f"`{choice}`" for choice in action.choices) + ")"
         rows.append(f"| {names} | {default} | {meaning} |")
