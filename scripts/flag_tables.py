@@ -29,7 +29,7 @@ def begin_marker(name: str) -> str:
 
 def server_table() -> str:
     """Every `ner-server` flag, its environment variable, default and meaning."""
-    from ner_server.settings import Settings
+    from ner_server.front.settings import Settings
 
     rows = ["| flag | environment | default | what |", "|---|---|---|---|"]
     for item in fields(Settings):
