@@ -12,7 +12,7 @@ PROTOC_GEN_GO_VERSION := v1.36.12
 PROTOC_GEN_GO_GRPC_VERSION := v1.6.2
 export PATH := $(TOOLS)/bin:$(TOOLS)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help setup run test lint protos bench bench-smoke tools
+.PHONY: help setup run test lint protos docs bench bench-smoke tools
 
 help:
 	@echo "make run    set up, then run the server on port 50051"
@@ -20,6 +20,7 @@ help:
 	@echo "make setup  build .venv with the server and the client, install grpcurl, ghz, buf and the protoc plugins into .tools, and the Go and TypeScript clients' dependencies"
 	@echo "make protos regenerate the Python, Go and TypeScript stubs from protos/"
 	@echo "make lint   buf lint, buf format, ruff"
+	@echo "make docs   regenerate the flag tables in docs/ from the code"
 	@echo "make balancer N=3  N ner-server instances (one worker each) behind nginx on port 50051"
 	@echo "make bench  the full benchmark (see docs/benchmarks.md)"
 	@echo "make image-test  build the Dockerfile with buildah, run it with podman, check it (docs/deploy.md)"
@@ -76,6 +77,9 @@ run: setup
 
 test: setup
 	$(VENV)/bin/python -m pytest
+
+docs: setup
+	$(VENV)/bin/python -m scripts.flag_tables
 
 lint: setup
 	buf lint
