@@ -15,10 +15,9 @@ from dataclasses import dataclass
 
 import grpc
 
-from ner_client import _convert, status
+from ner_client import status
 from ner_client._channel import TlsFiles, open_channel
 from ner_client.proto import ner_pb2, ner_pb2_grpc
-from ner_client.types import ModelInfo
 
 
 class ServiceUnreachable(Exception):
@@ -52,16 +51,6 @@ class Connection:
             settings.target, settings.tls, settings.id_token, asyncio=False, retries=False, tls_files=files
         )
         self._stub = ner_pb2_grpc.NerServiceStub(self._channel)
-
-    def model_info(self) -> ModelInfo:
-        """GetModelInfo, tried again while the service is unreachable or still loading."""
-        backoff = Backoff(self.settings)
-        while True:
-            try:
-                request = ner_pb2.GetModelInfoRequest()
-                return _convert.model_info(self._stub.GetModelInfo(request, timeout=self.settings.timeout))
-            except grpc.RpcError as error:
-                backoff.wait(error)
 
     def batch(
         self, documents: Sequence[tuple[str, str]], labels: Sequence[str]

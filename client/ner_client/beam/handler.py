@@ -9,7 +9,8 @@ come from Beam's `BatchElements`, bounded by documents and by UTF-8 bytes.
 `documents[i]`): that document becomes a dead letter with the server's message and the rest are
 sent again. Calls that fail for a passing reason (UNAVAILABLE, RESOURCE_EXHAUSTED, a deadline) and
 documents answered with a passing error (their worker died) are resent after a backoff, until the
-retry budget runs out; then the bundle fails with `ServiceUnreachable`.
+retry budget runs out; then the bundle fails with `ServiceUnreachable`, as it does at once for a
+call refused for the whole job (unknown labels, no permission).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from apache_beam.metrics import Metrics
 from apache_beam.ml.inference.base import RemoteModelHandler
 
 from ner_client import _convert, status
-from ner_client.beam.connection import Backoff, Connection, ConnectionSettings, ServiceUnreachable
+from ner_client.beam.connection import Backoff, Connection, ConnectionSettings
 from ner_client.beam.examples import Answer, Example, failed, tagged, utf8_size
 
 NAMESPACE = "ner_client.beam"
@@ -50,12 +51,8 @@ class NerModelHandler(RemoteModelHandler[Example, Answer, Connection]):
         self._retries = Metrics.counter(NAMESPACE, "retries")
 
     def create_client(self) -> Connection:
-        connection = Connection(self.settings)
-        known = connection.model_info().labels
-        unknown = sorted(set(self.labels) - set(known))
-        if unknown:
-            raise ServiceUnreachable(f"unknown labels {', '.join(unknown)}; the model has {', '.join(known)}")
-        return connection
+        # No call here: a service still starting is waited for by `request`, within the budget.
+        return Connection(self.settings)
 
     def batch_elements_kwargs(self) -> Mapping[str, Any]:
         # BatchElements bounds one weight: every document weighs at least a share of the byte
