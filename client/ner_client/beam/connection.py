@@ -58,7 +58,10 @@ class Connection:
         request = ner_pb2.BatchExtractEntitiesRequest(
             documents=[ner_pb2.Document(id=id, text=text) for id, text in documents], labels=list(labels)
         )
-        return self._stub.BatchExtractEntities(request, timeout=self.settings.timeout)
+        response: ner_pb2.BatchExtractEntitiesResponse = self._stub.BatchExtractEntities(
+            request, timeout=self.settings.timeout
+        )
+        return response
 
 
 class Backoff:

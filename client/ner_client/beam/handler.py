@@ -31,7 +31,7 @@ NAMESPACE = "ner_client.beam"
 _REFUSED_DOCUMENT = re.compile(r"^documents\[(\d+)\]\.(\w+): (.*)$", re.S)
 
 
-class NerModelHandler(RemoteModelHandler[Example, Answer, Connection]):
+class NerModelHandler(RemoteModelHandler[Example, Answer, Connection]):  # type: ignore[misc]
     """Tags batches of examples through ner.v1.NerService; see the module docstring."""
 
     def __init__(
