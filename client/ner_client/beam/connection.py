@@ -77,8 +77,7 @@ class Backoff:
         self.failures = 0
         self.failing_since = None
 
-    def wait(self, error: grpc.RpcError) -> None:
-        code, details = error.code(), error.details()
+    def wait(self, code: grpc.StatusCode, details: str) -> None:
         where = f"ner.v1.NerService at {self.settings.target}"
         if code not in status.RETRYABLE_CALL:
             raise ServiceUnreachable(f"{where} refused the job: {code.name}: {details}") from None

@@ -90,7 +90,7 @@ class NerModelHandler(RemoteModelHandler[Example, Answer, Connection]):  # type:
                     index = pending.pop(position)
                     answers[index] = failed(batch[index], error.code().name, f"document.{field}: {message}")
                     continue
-                backoff.wait(error)
+                backoff.wait(error.code(), error.details() or "")
                 continue
             again: list[int] = []
             for index, message in zip(pending, response.results, strict=True):
@@ -104,7 +104,9 @@ class NerModelHandler(RemoteModelHandler[Example, Answer, Connection]):  # type:
             if len(again) < len(pending):
                 backoff.progressed()
             if again:
-                backoff.wait(_DocumentsUnanswered(len(again)))
+                backoff.wait(
+                    grpc.StatusCode.UNAVAILABLE, f"{len(again)} documents answered with a passing error"
+                )
             pending = again
         return [answer for answer in answers if answer is not None]
 
@@ -115,16 +117,3 @@ def _refused_document(error: grpc.RpcError) -> tuple[int, str, str] | None:
         return None
     match = _REFUSED_DOCUMENT.match(error.details() or "")
     return None if match is None else (int(match[1]), match[2], match[3])
-
-
-class _DocumentsUnanswered(grpc.RpcError):  # type: ignore[misc]
-    """Documents the service answered with a passing error: to be sent again, as after UNAVAILABLE."""
-
-    def __init__(self, count: int) -> None:
-        self._count = count
-
-    def code(self) -> grpc.StatusCode:
-        return grpc.StatusCode.UNAVAILABLE
-
-    def details(self) -> str:
-        return f"{self._count} documents were answered with a passing error"
