@@ -85,7 +85,8 @@ class NerModelHandler(RemoteModelHandler[Example, Answer, Connection]):  # type:
             try:
                 response = model.batch([(batch[i].id, batch[i].text) for i in pending], self.labels)
             except grpc.RpcError as error:
-                if (refused := _refused_document(error)) is not None:
+                refused = _refused_document(error)
+                if refused is not None and refused[0] < len(pending):
                     position, field, message = refused
                     index = pending.pop(position)
                     answers[index] = failed(batch[index], error.code().name, f"document.{field}: {message}")
