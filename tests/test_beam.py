@@ -214,7 +214,7 @@ def test_an_instance_killed_mid_run_costs_no_document_and_repeats_none(
     assert retries > 0, summary(stderr)
 
 
-def test_no_service_fails_the_pipeline_with_one_line_within_the_budget(
+def test_no_service_fails_the_pipeline_with_one_line_after_the_retry_budget(
     corpus: Path, tmp_path: Path, measured: dict[str, Any]
 ) -> None:
     started = time.monotonic()
@@ -224,6 +224,39 @@ def test_no_service_fails_the_pipeline_with_one_line_within_the_budget(
     last = summary(completed.stderr)
     assert last.startswith("ner_client.beam: ner.v1.NerService at 127.0.0.1:"), last
     assert "answered nothing for 3 s (the retry budget): UNAVAILABLE" in last
+
+
+PAIRS_PIPELINE = """
+import json, sys
+import apache_beam as beam
+from ner_client.beam import ConnectionSettings, TagEntities
+
+pairs = [("a", "Ada Lovelace was born in London."), (7, "Paris is in France."), ("b", "")]
+with beam.Pipeline(runner="FnApiRunner") as pipeline:
+    results = pipeline | beam.Create(pairs) | TagEntities(ConnectionSettings(sys.argv[1]), ["GPE"])
+    results.tagged | "T" >> beam.Map(lambda kv: print("tagged", json.dumps(kv)))
+    results.failed | "F" >> beam.Map(lambda row: print("failed", json.dumps(row)))
+"""
+
+
+def test_key_text_pairs_come_back_keyed_with_only_the_labels_asked_for(server: ServerProcess) -> None:
+    completed = subprocess.run(
+        [str(BEAM_PYTHON), "-c", PAIRS_PIPELINE, server.address], capture_output=True, text=True, timeout=120
+    )
+    assert completed.returncode == 0, completed.stderr
+    printed = [line.split(" ", 1) for line in completed.stdout.splitlines()]
+    tagged = {
+        json.dumps(key): record
+        for kind, row in printed
+        if kind == "tagged"
+        for key, record in [json.loads(row)]
+    }
+    failed = [json.loads(row) for kind, row in printed if kind == "failed"]
+    assert set(tagged) == {'"a"', "7"}
+    assert tagged['"a"']["id"] == "a"
+    assert [entity["text"] for entity in tagged['"a"']["entities"]] == ["London"]
+    assert [entity["text"] for entity in tagged["7"]["entities"]] == ["Paris", "France"]
+    assert failed == [{"id": "b", "code": "INVALID_ARGUMENT", "message": "document.text: must not be empty"}]
 
 
 def test_the_client_runs_on_the_oldest_protobuf_it_accepts(server: ServerProcess) -> None:
