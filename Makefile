@@ -21,7 +21,7 @@ export PATH := $(TOOLS)/bin:$(TOOLS)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(P
 help:
 	@echo "make run    set up, then run the server on port 50051"
 	@echo "make test   set up, then run every test"
-	@echo "make setup  build .venv with the server and the client, install grpcurl, ghz, buf and the protoc plugins into .tools, and the Go and TypeScript clients' dependencies"
+	@echo "make setup  build .venv with the server and the client, .venv-beam (the client with Beam, protobuf 6.31.1), install grpcurl, ghz, buf and the protoc plugins into .tools, and the Go and TypeScript clients' dependencies"
 	@echo "make protos regenerate the Python, Go and TypeScript stubs from protos/"
 	@echo "make lint   buf lint, buf format, ruff"
 	@echo "make balancer N=3  N ner-server instances (one worker each) behind nginx on port 50051"
