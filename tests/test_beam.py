@@ -10,6 +10,8 @@ cost nothing, and a service that never answers must fail the pipeline with one l
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import time
 from collections import Counter
@@ -30,8 +32,9 @@ from tests.test_balancer import Instance
 BEAM_PYTHON = ROOT / ".venv-beam" / "bin" / "python"
 LOCAL_WORKERS = ["--direct_num_workers", "2", "--direct_running_mode", "multi_processing"]
 DOCUMENTS = 2000
-#: The documents of the SIGKILL run, a part of the same input.
+#: The documents of the SIGKILL runs, parts of the same input.
 KILL_RUN = 600
+WORKER_RUN = 200
 BAD = [
     {"id": "empty", "text": ""},
     {"id": "too-long", "text": "Ada " * 25_001},
@@ -212,6 +215,36 @@ def test_an_instance_killed_mid_run_costs_no_document_and_repeats_none(
     measured["killed"] = {"documents": KILL_RUN, "survivors_answered": spread, "summary": summary(stderr)}
     retries = int(summary(stderr).rsplit(", ", 1)[1].split()[0])
     assert retries > 0, summary(stderr)
+
+
+def test_documents_of_a_worker_killed_mid_batch_are_sent_again(
+    rows: list[dict[str, Any]], reference: Path, tmp_path: Path
+) -> None:
+    part = write_jsonl(tmp_path / "part.jsonl", rows[:WORKER_RUN])
+    ids = {row["id"] for row in rows[:WORKER_RUN]}
+    no_fault = [row for row in read_jsonl(reference) if row["id"] in ids]
+    server = ServerProcess(["--workers", "1"])
+    out = tmp_path / "out"
+    try:
+        server.wait_serving()
+        # The call is answered, but its documents carry UNAVAILABLE: their worker died holding them.
+        [worker] = server.worker_pids()
+        with stopped([worker]):
+            command = pipeline_command(server.address, [part], out, "--batch-documents", "16")
+            job = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            wait_until(
+                lambda: unread_bytes(worker) > 0 or job.poll() is not None, 240, "a batch on the worker"
+            )
+            assert job.poll() is None, "the pipeline ended before the worker got a batch"
+            os.kill(worker, signal.SIGKILL)
+        _, stderr = job.communicate(timeout=300)
+    finally:
+        server.stop()
+    assert job.returncode == 0, stderr
+    tagged = shards(out, "tagged")
+    assert Counter(row["id"] for row in tagged) == Counter(ids)
+    assert canonical(tagged) == canonical(no_fault)
+    assert int(summary(stderr).rsplit(", ", 1)[1].split()[0]) > 0, summary(stderr)
 
 
 def test_no_service_fails_the_pipeline_with_one_line_after_the_retry_budget(
