@@ -292,6 +292,17 @@ def test_key_text_pairs_come_back_keyed_with_only_the_labels_asked_for(server: S
     assert failed == [{"id": "b", "code": "INVALID_ARGUMENT", "message": "document.text: must not be empty"}]
 
 
+def test_unknown_labels_fail_the_pipeline_with_the_services_message(
+    server: ServerProcess, tmp_path: Path
+) -> None:
+    part = write_jsonl(tmp_path / "part.jsonl", texts.rows(3))
+    completed = run_pipeline(server.address, [part], tmp_path / "out", "--labels", "PERSON,NOT_A_LABEL")
+    assert completed.returncode == 2, completed.stderr
+    last = summary(completed.stderr)
+    assert last.startswith("ner_client.beam: ner.v1.NerService at "), last
+    assert "refused the job: INVALID_ARGUMENT: labels: unknown label(s) NOT_A_LABEL" in last
+
+
 def test_the_client_runs_on_the_oldest_protobuf_it_accepts(server: ServerProcess) -> None:
     program = (
         "import google.protobuf, ner_client;"
