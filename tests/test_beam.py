@@ -19,10 +19,12 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+import grpc
 import pytest
 
 from scripts.balancer import Nginx, nginx_binary
 from tests import texts
+from tests.certs import Authority, CertFiles, write_set
 from tests.conftest import ROOT, unavailable
 from tests.scrape import free_port
 from tests.support import ServerProcess, recorded_facts, stopped, unread_bytes, wait_until
@@ -35,6 +37,7 @@ DOCUMENTS = 2000
 #: The documents of the SIGKILL runs, parts of the same input.
 KILL_RUN = 600
 WORKER_RUN = 200
+TLS_RUN = 50
 BAD = [
     {"id": "empty", "text": ""},
     {"id": "too-long", "text": "Ada " * 25_001},
@@ -290,6 +293,47 @@ def test_key_text_pairs_come_back_keyed_with_only_the_labels_asked_for(server: S
     assert [entity["text"] for entity in tagged['"a"']["entities"]] == ["London"]
     assert [entity["text"] for entity in tagged["7"]["entities"]] == ["Paris", "France"]
     assert failed == [{"id": "b", "code": "INVALID_ARGUMENT", "message": "document.text: must not be empty"}]
+
+
+def test_the_pipeline_tags_over_mutual_tls_with_the_clients_files(
+    rows: list[dict[str, Any]], reference: Path, tmp_path: Path
+) -> None:
+    files = write_set(tmp_path / "tls", Authority("beam test CA"))
+    server = ServerProcess(
+        ["--workers", "1", *_server_tls(files)],
+        credentials=grpc.ssl_channel_credentials(
+            files.ca.read_bytes(), files.client_key.read_bytes(), files.client_cert.read_bytes()
+        ),
+    )
+    part = write_jsonl(tmp_path / "part.jsonl", rows[:TLS_RUN])
+    ids = {row["id"] for row in rows[:TLS_RUN]}
+    tls = [
+        "--ca-file",
+        str(files.ca),
+        "--cert-file",
+        str(files.client_cert),
+        "--key-file",
+        str(files.client_key),
+    ]
+    try:
+        server.wait_serving(120)
+        completed = run_pipeline(server.address, [part], tmp_path / "out", *tls)
+    finally:
+        server.stop()
+    assert completed.returncode == 0, completed.stderr
+    no_fault = [row for row in read_jsonl(reference) if row["id"] in ids]
+    assert canonical(shards(tmp_path / "out", "tagged")) == canonical(no_fault)
+
+
+def _server_tls(files: CertFiles) -> list[str]:
+    return [
+        "--tls-cert",
+        str(files.server_cert),
+        "--tls-key",
+        str(files.server_key),
+        "--tls-client-ca",
+        str(files.ca),
+    ]
 
 
 def test_unknown_labels_fail_the_pipeline_with_the_services_message(
