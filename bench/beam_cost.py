@@ -32,7 +32,7 @@ from typing import Any
 
 from bench.corpus import PARAGRAPHS, ROOT
 from bench.floor_server import FloorServer
-from bench.tag_throughput import start_server
+from tests.support import ServerProcess
 
 RESULTS = ROOT / "bench" / "results" / "beam_cost.json"
 NER_TAG = str(Path(sys.executable).parent / "ner-tag")
@@ -183,14 +183,14 @@ def main() -> None:
             results["floor"] = measure(floor.address, corpus, one, documents, args.rounds, folder)
         finally:
             floor.stop()
-        server, address = start_server(args.workers)
+        server = ServerProcess(["--workers", str(args.workers)])
         try:
+            server.wait_serving(120)
             results[f"ner-server --workers {args.workers}"] = measure(
-                address, corpus, one, documents, args.rounds, folder
+                server.address, corpus, one, documents, args.rounds, folder
             )
         finally:
-            server.terminate()
-            server.wait(30)
+            server.stop()
     print(f"{documents} paragraphs, medians of {args.rounds} rounds; CPU of every client process")
     print(
         f"{'service':<26}{'client':<9}{'docs/s':>8}{'(no start-up)':>15}{'CPU ms/1000':>13}{'start-up s':>12}"
