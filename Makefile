@@ -4,6 +4,10 @@ SHELL := /bin/bash
 
 PYTHON ?= $(shell command -v python3.12 || pyenv which python3.12 2>/dev/null)
 VENV := .venv
+# A second environment like a Dataflow worker's: the client with its beam extra on the oldest
+# protobuf it accepts, no server, no spaCy (tests/test_beam.py runs the pipeline in it).
+BEAM_VENV := .venv-beam
+OLDEST_PROTOBUF := 6.31.1
 TOOLS := $(CURDIR)/.tools
 GRPCURL_VERSION := v1.9.3
 GHZ_VERSION := v0.121.0
@@ -17,7 +21,7 @@ export PATH := $(TOOLS)/bin:$(TOOLS)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(P
 help:
 	@echo "make run    set up, then run the server on port 50051"
 	@echo "make test   set up, then run every test"
-	@echo "make setup  build .venv with the server and the client, install grpcurl, ghz, buf and the protoc plugins into .tools, and the Go and TypeScript clients' dependencies"
+	@echo "make setup  build .venv with the server and the client, .venv-beam (the client with Beam, protobuf 6.31.1), install grpcurl, ghz, buf and the protoc plugins into .tools, and the Go and TypeScript clients' dependencies"
 	@echo "make protos regenerate the Python, Go and TypeScript stubs from protos/"
 	@echo "make lint   buf lint, buf format, ruff"
 	@echo "make docs   regenerate the flag tables in docs/ from the code"
@@ -27,7 +31,7 @@ help:
 	@echo "make deploy PROJECT=... REGION=...  build with Cloud Build and deploy to Cloud Run (docs/deploy.md)"
 	@echo "make deploy PROJECT=... MODEL_DIR=path/to/pipeline  the same, serving your own pipeline"
 
-setup: $(VENV)/.installed tools
+setup: $(VENV)/.installed $(BEAM_VENV)/.installed build/protoc-env/.installed tools
 
 # Both distributions, editable, in one pip command: the server's pin on ner-grpc-client is met by
 # ./client, not looked up on the package index. The server goes first: replacing a ner-grpc from
@@ -38,6 +42,18 @@ $(VENV)/.installed: pyproject.toml client/pyproject.toml
 	$(VENV)/bin/python -m pip install --quiet --upgrade pip
 	$(VENV)/bin/python -m pip uninstall --quiet --yes ner-grpc 2>/dev/null
 	$(VENV)/bin/python -m pip install --quiet -e ./client -e '.[dev,bench]'
+	touch $@
+
+$(BEAM_VENV)/.installed: client/pyproject.toml
+	test -x $(BEAM_VENV)/bin/python || $(PYTHON) -m venv $(BEAM_VENV)
+	$(BEAM_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(BEAM_VENV)/bin/python -m pip install --quiet -e './client[beam,auth]' protobuf==$(OLDEST_PROTOBUF) \
+	  'pytest>=8' 'pytest-timeout>=2.3'
+	touch $@
+
+# The pinned stub generator in an environment of its own (scripts/generate_protos.py).
+build/protoc-env/.installed: scripts/generate_protos.py
+	$(PYTHON) -c 'import sys; sys.path[:0] = ["scripts"]; import generate_protos as g; g.generator_python()'
 	touch $@
 
 tools: $(TOOLS)/bin/grpcurl $(TOOLS)/bin/ghz $(TOOLS)/node_modules/.bin/buf clients
