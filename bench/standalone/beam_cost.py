@@ -3,16 +3,18 @@
 Both tag the paragraphs corpus (repeated `--repeat` times) from a JSONL file into files, as a user
 runs them: `ner-tag` (its defaults), and `python -m ner_client.beam` in `.venv-beam` on Beam's
 local runner over 2 processes (`--direct_num_workers 2 --direct_running_mode multi_processing`).
-Against the floor (bench/floor_server.py: answers at once, no model), so that only the clients
+Against the floor (bench/suite/floor_server.py: answers at once, no model), so that only the clients
 cost, and against a real `ner-server --workers 2`, in the same run, alternating, `--rounds` times.
 
 CPU counts every process of the client (the pipeline's workers included; not the server): the
 process tree is sampled from /proc every 50 ms, each process's user and system time as last seen.
 Start-up (Beam's imports and its worker processes, `ner-tag`'s imports) is measured apart, from
 a one-document run, and taken off to give the cost per document; docs/s are by the wall clock,
-start-up included and not. Prints a table and writes bench/results/beam_cost.json.
+start-up included and not. Prints a table and writes beam_cost.json into a new folder
+`bench/results/<UTC time>-beam-cost/`. Backs docs/bulk.md, "What it costs", and the Beam section of
+docs/benchmarks.md.
 
-    .venv/bin/python -m bench.beam_cost [--rounds 2] [--repeat 10]
+    .venv/bin/python -m bench.standalone.beam_cost [--rounds 2] [--repeat 10]
 """
 
 from __future__ import annotations
@@ -31,10 +33,10 @@ from pathlib import Path
 from typing import Any
 
 from bench.corpus import PARAGRAPHS, ROOT
-from bench.floor_server import FloorServer
+from bench.results_folder import new_folder
+from bench.suite.floor_server import FloorServer
 from tests.support import ServerProcess
 
-RESULTS = ROOT / "bench" / "results" / "beam_cost.json"
 NER_TAG = str(Path(sys.executable).parent / "ner-tag")
 BEAM_PYTHON = str(ROOT / ".venv-beam" / "bin" / "python")
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -203,8 +205,8 @@ def main() -> None:
                 f"{row['cpu_ms_per_1000_after_start_up']:>13.0f}{row['start_up_seconds']:>12.1f}"
             )
         print(f"{'':<26}beam CPU per document / ner-tag's: {measured['beam_cpu_over_ner_tag']:.2f}")
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(
+    results_file = new_folder("beam-cost") / "beam_cost.json"
+    results_file.write_text(
         json.dumps(
             {
                 "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
@@ -217,7 +219,7 @@ def main() -> None:
         )
         + "\n"
     )
-    print(f"wrote {RESULTS.relative_to(ROOT)}")
+    print(f"wrote {results_file.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":
