@@ -19,7 +19,7 @@ from starlette.types import Receive, Scope, Send
 
 from ner_client.proto.ner_connect import NerServiceASGIApplication
 from ner_client.web import decoding
-from ner_client.web.forward import FORWARDED_HEADERS, Forwarder
+from ner_client.web.forward import FORWARDED_HEADERS, HTTP_VERSION, Forwarder
 from ner_client.web.health import HealthEndpoint
 from ner_client.web.limits import limited_receive
 
@@ -71,6 +71,7 @@ class Gateway:
             return
         path = scope["path"]
         if path.startswith(RPC_PREFIX):
+            HTTP_VERSION.set(scope.get("http_version", "1.1"))
             await self._rpc(scope, limited_receive(scope, receive, self._max_body_bytes), send)
         elif path == "/healthz":
             await self._health(scope, receive, send)

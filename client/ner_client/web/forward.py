@@ -3,13 +3,15 @@
 Messages go through as they are (both sides use the same generated classes), the caller's
 deadline becomes the gRPC deadline, and the service's status and details come back unchanged
 (`errors`). The gateway's own limit on calls in flight is refused with RESOURCE_EXHAUSTED.
-`StreamExtractEntities` is refused with UNIMPLEMENTED: a bidirectional stream needs both
-directions open at once, which HTTP/1.1 and browsers' fetch cannot do.
+`StreamExtractEntities` is forwarded over HTTP/2 only: over HTTP/1.1 a bidirectional stream cannot
+have both directions open at once (nor can a browser's fetch), so it is refused there with
+UNIMPLEMENTED, pointing to BatchExtractEntities.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextvars import ContextVar
 from typing import Any, TypeVar
 
 import grpc
@@ -24,6 +26,8 @@ RES = TypeVar("RES")
 
 #: Request headers handed on as gRPC metadata: the trace ids the service logs with each call.
 FORWARDED_HEADERS = ("traceparent", "x-cloud-trace-context")
+#: The HTTP version of the request being handled ("1.1", "2"), set by `app.Gateway`.
+HTTP_VERSION: ContextVar[str] = ContextVar("http_version", default="1.1")
 
 
 class Forwarder:
@@ -52,32 +56,55 @@ class Forwarder:
     ) -> ner_pb2.GetModelInfoResponse:
         return await self._call(self._stub.GetModelInfo, request, ctx)
 
-    def stream_extract_entities(
+    async def stream_extract_entities(
         self, request: AsyncIterator[ner_pb2.StreamExtractEntitiesRequest], ctx: RequestContext[Any, Any]
     ) -> AsyncIterator[ner_pb2.StreamExtractEntitiesResponse]:
-        raise ConnectError(
-            Code.UNIMPLEMENTED,
-            "StreamExtractEntities is a bidirectional stream, which the gateway does not carry; "
-            "send several documents in one BatchExtractEntities call, or call the gRPC service directly",
-        )
+        if HTTP_VERSION.get() != "2":
+            raise ConnectError(
+                Code.UNIMPLEMENTED,
+                "StreamExtractEntities is a bidirectional stream, which needs HTTP/2; over HTTP/1.1 "
+                "send several documents in one BatchExtractEntities call",
+            )
+        self._admit()
+        self.in_flight += 1
+        call = self._stub.StreamExtractEntities(request, **self._call_options(ctx))
+        try:
+            async for response in call:
+                yield response
+        except grpc.aio.AioRpcError as error:
+            raise self._error(error) from None
+        finally:
+            call.cancel()
+            self.in_flight -= 1
 
     async def _call(
         self, method: Callable[..., Awaitable[RES]], request: Any, ctx: RequestContext[Any, Any]
     ) -> RES:
+        self._admit()
+        self.in_flight += 1
+        try:
+            return await method(request, **self._call_options(ctx))
+        except grpc.aio.AioRpcError as error:
+            raise self._error(error) from None
+        finally:
+            self.in_flight -= 1
+
+    def _admit(self) -> None:
         if self.in_flight >= self._max_calls:
             raise ConnectError(
                 Code.RESOURCE_EXHAUSTED,
                 f"the gateway has {self._max_calls} calls in flight, its limit (--max-calls); retry later",
             )
+
+    def _call_options(self, ctx: RequestContext[Any, Any]) -> dict[str, Any]:
+        """The caller's deadline (Connect-Timeout-Ms, grpc-timeout) and trace headers."""
         timeout_ms = ctx.timeout_ms()
-        timeout = timeout_ms / 1000 if timeout_ms is not None else self._default_timeout
         headers = ctx.request_headers()
-        metadata = tuple((name, headers[name]) for name in FORWARDED_HEADERS if name in headers)
-        self.in_flight += 1
-        try:
-            return await method(request, timeout=timeout, metadata=metadata)
-        except grpc.aio.AioRpcError as error:
-            reached = self._channel.get_state() is grpc.ChannelConnectivity.READY
-            raise connect_error(error, self._target, reached=reached) from None
-        finally:
-            self.in_flight -= 1
+        return {
+            "timeout": timeout_ms / 1000 if timeout_ms is not None else self._default_timeout,
+            "metadata": tuple((name, headers[name]) for name in FORWARDED_HEADERS if name in headers),
+        }
+
+    def _error(self, error: grpc.aio.AioRpcError) -> ConnectError:
+        reached = self._channel.get_state() is grpc.ChannelConnectivity.READY
+        return connect_error(error, self._target, reached=reached)
