@@ -19,7 +19,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ner_client.proto.ner_connect import NerServiceASGIApplication
-from ner_client.web import decoding
+from ner_client.web import codecs
 from ner_client.web.forward import FORWARDED_HEADERS, HTTP_VERSION, Forwarder
 from ner_client.web.health import HealthEndpoint
 from ner_client.web.limits import limited_receive
@@ -60,7 +60,7 @@ class Gateway:
     def __init__(
         self, forwarder: Forwarder, health: HealthEndpoint, *, max_body_bytes: int, static_dir: Path = STATIC
     ) -> None:
-        decoding.install()
+        codecs.install()
         self._rpc = NerServiceASGIApplication(forwarder, read_max_bytes=max_body_bytes)
         self._health = health
         self._static: ASGIApp = (
