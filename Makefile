@@ -105,8 +105,8 @@ bench: setup
 # too when CI is set. Measured facts land in build/image-test.json.
 .PHONY: image-test
 image-test: setup
-	NER_IMAGE_TEST=1 $(VENV)/bin/python -m pytest tests/test_image.py
-	@cat build/image-test.json
+	NER_IMAGE_TEST=1 $(VENV)/bin/python -m pytest tests/test_image.py tests/test_gateway_image.py
+	@cat build/image-test.json build/gateway-image-test.json
 
 include deploy/deploy.mk
 
