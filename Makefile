@@ -24,6 +24,7 @@ help:
 	@echo "make bench  the full benchmark (see docs/benchmarks.md)"
 	@echo "make image-test  build the Dockerfile with buildah, run it with podman, check it (docs/deploy.md)"
 	@echo "make deploy PROJECT=... REGION=...  build with Cloud Build and deploy to Cloud Run (docs/deploy.md)"
+	@echo "make deploy-gateway PROJECT=... [PUBLIC=1]  the gateway and page as a second Cloud Run service (docs/deploy.md)"
 
 setup: $(VENV)/.installed tools
 
