@@ -101,7 +101,8 @@ def test_sigterm_drains_the_call_in_flight_then_exits_0() -> None:
     try:
         server.wait_serving()
         [worker] = server.worker_pids()
-        gateway = GatewayProcess(server.address)
+        # A grace far longer than the test needs: the drain must wait for the call, not race it.
+        gateway = GatewayProcess(server.address, "--grace", "120")
         answers: list[Answer] = []
         with stopped([worker]):
             call = threading.Thread(
