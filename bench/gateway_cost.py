@@ -3,10 +3,11 @@ service, in the same run on the same machine, at one concurrency.
 
     .venv/bin/python -m bench.gateway_cost [--seconds 10] [--rounds 3] [--concurrency 16]
 
-One `ner-server` and one `ner-web` in front of it (uvicorn; hypercorn with `--h2c`). Per corpus (the short sentence, and the
-corpus's paragraphs) and per round: `ghz` calls ExtractEntities on the server (one HTTP/2
-connection), and `wrk` POSTs the same texts as Connect JSON to the gateway (one HTTP/1.1
-connection per call in flight), each for `--seconds`, the order swapped every other round.
+One `ner-server` and one `ner-web` in front of it (on uvicorn; on hypercorn with `--h2c`). Per
+corpus (the short sentence, and the corpus's paragraphs) and per round: `ghz` calls
+ExtractEntities on the server (one HTTP/2 connection), and `wrk` POSTs the same texts as Connect
+JSON to the gateway (one HTTP/1.1 connection per call in flight), each for `--seconds`, the order
+swapped every other round.
 Calls/s, p50 and p99 of each; the gateway's CPU seconds per call from /proc. Prints a table and
 writes JSON (default bench/results/gateway_cost.json). The ratio is the median over rounds.
 """
