@@ -30,8 +30,10 @@ class ServerProcess:
         args: list[str],
         env: dict[str, str] | None = None,
         credentials: grpc.ChannelCredentials | None = None,
+        cwd: Path | None = None,
     ) -> None:
-        """`credentials`: what `health` connects with to a server that serves TLS."""
+        """`credentials`: what `health` connects with to a server that serves TLS; `cwd`: where
+        relative paths in `args` are found."""
         self.started = time.monotonic()
         self.credentials = credentials
         self.process = subprocess.Popen(
@@ -40,6 +42,7 @@ class ServerProcess:
             stderr=subprocess.STDOUT,
             text=True,
             env=env,
+            cwd=cwd,
         )
         self.log: list[dict[str, Any]] = []
         self.raw_log: list[str] = []
