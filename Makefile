@@ -19,7 +19,7 @@ export PATH := $(TOOLS)/bin:$(TOOLS)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(P
 .PHONY: help setup run test lint protos docs bench bench-smoke tools
 
 help:
-	@echo "make run    set up, then run the server on port 50051"
+	@echo "make run    set up, then run the server on port 50051 and the gateway with the page on 8080"
 	@echo "make test   set up, then run every test"
 	@echo "make setup  build .venv with the server and the client, .venv-beam (the client with Beam, protobuf 6.31.1), install grpcurl, ghz, buf and the protoc plugins into .tools, and the Go and TypeScript clients' dependencies"
 	@echo "make protos regenerate the Python, Go and TypeScript stubs from protos/"
@@ -30,6 +30,7 @@ help:
 	@echo "make image-test  build the Dockerfile with buildah, run it with podman, check it (docs/deploy.md)"
 	@echo "make deploy PROJECT=... REGION=...  build with Cloud Build and deploy to Cloud Run (docs/deploy.md)"
 	@echo "make deploy PROJECT=... MODEL_DIR=path/to/pipeline  the same, serving your own pipeline"
+	@echo "make deploy-gateway PROJECT=... [PUBLIC=1]  the gateway and page as a second Cloud Run service (docs/deploy.md)"
 
 setup: $(VENV)/.installed $(BEAM_VENV)/.installed build/protoc-env/.installed tools
 
@@ -41,7 +42,7 @@ $(VENV)/.installed: pyproject.toml client/pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install --quiet --upgrade pip
 	$(VENV)/bin/python -m pip uninstall --quiet --yes ner-grpc 2>/dev/null
-	$(VENV)/bin/python -m pip install --quiet -e ./client -e '.[dev,bench]'
+	$(VENV)/bin/python -m pip install --quiet -e './client[web,auth]' -e '.[dev,bench]'
 	touch $@
 
 $(BEAM_VENV)/.installed: client/pyproject.toml
@@ -88,8 +89,18 @@ clients/go/.downloaded: clients/go/go.mod clients/go/go.sum
 clients/typescript/node_modules/.package-lock.json: clients/typescript/package-lock.json
 	npm ci --loglevel warn --no-audit --no-fund --prefix clients/typescript
 
+# The gRPC server and, in front of it, the gateway with the page (docs/gateway.md). Ctrl-C stops
+# both; so does either one exiting.
+WEB_PORT ?= 8080
 run: setup
-	$(VENV)/bin/ner-server --port 50051
+	@$(VENV)/bin/ner-server --port 50051 & server=$$!; \
+	$(VENV)/bin/ner-web --target localhost:50051 --host 127.0.0.1 --port $(WEB_PORT) & web=$$!; \
+	trap 'kill -TERM $$server $$web 2>/dev/null' INT TERM; \
+	echo "gRPC:      localhost:50051 (grpcurl -plaintext localhost:50051 list)"; \
+	echo "page:      http://localhost:$(WEB_PORT)/ (once the model has loaded)"; \
+	echo "JSON:      curl -H 'Content-Type: application/json' -d '{\"text\": \"Ada Lovelace was born in London.\"}' http://localhost:$(WEB_PORT)/ner.v1.NerService/ExtractEntities"; \
+	echo "Ctrl-C stops both."; \
+	wait -n; kill -TERM $$server $$web 2>/dev/null; wait
 
 test: setup
 	$(VENV)/bin/python -m pytest
@@ -105,6 +116,7 @@ lint: setup
 
 protos: setup
 	$(VENV)/bin/python scripts/generate_protos.py
+	$(VENV)/bin/python scripts/generate_connect.py
 	buf generate
 
 # The full benchmark (about 20 minutes; docs/benchmarks.md), into a new folder bench/results/<UTC time>-full-run/.
@@ -118,8 +130,8 @@ bench: setup
 # too when CI is set. Measured facts land in build/image-test.json.
 .PHONY: image-test
 image-test: setup
-	NER_IMAGE_TEST=1 $(VENV)/bin/python -m pytest tests/test_image.py
-	@cat build/image-test.json
+	NER_IMAGE_TEST=1 $(VENV)/bin/python -m pytest tests/test_image.py tests/test_gateway_image.py
+	@cat build/image-test.json build/gateway-image-test.json
 
 include deploy/deploy.mk
 
