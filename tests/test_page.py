@@ -1,0 +1,409 @@
+"""The page (client/ner_client/web/static) in a real browser: Debian's Chromium, driven by Selenium
+through Debian's chromedriver (no driver or browser is downloaded), against a real `ner-web`
+gateway in front of a real server. What the page shows is compared with the gRPC answer to the
+same request. Nothing waits on a timer: the page counts finished calls in #app[data-calls] and the
+tests wait for that count. A screenshot of a run is kept at build/page-screenshot.png.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import grpc
+import pytest
+from ner_client.proto import ner_pb2, ner_pb2_grpc
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support.ui import WebDriverWait
+
+from tests.conftest import ROOT, require_tool, unavailable
+from tests.support import ServerProcess
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+SCREENSHOT = ROOT / "build" / "page-screenshot.png"
+TITLE = "ner.v1.NerService"
+NER_WEB = [sys.executable, "-m", "ner_client.web"]
+#: Long enough for a first call on a busy machine; a wait ends as soon as the page says so.
+PATIENCE = 120
+
+pytestmark = pytest.mark.timeout(600)
+
+# Texts whose UTF-16, UTF-8 and code point offsets all differ, and one full of markup and script
+# that must be shown as characters and never run.
+HARD_TEXTS = {
+    "emoji": "👩🏽‍🔬 Marie Curie 🧪 moved from Warsaw 🇵🇱 to Paris in 1891 and married Pierre Curie 😀 there.",
+    "rtl": "Angela Merkel met Emmanuel Macron in Jerusalem (שלום עליכם) and flew on to Cairo "
+    "(مرحبا بكم) on Friday.",
+    "combining": "Rene\u0301e Zellweger flew from Sa\u0303o Paulo to Montre\u0301al on Tuesday with "
+    "Zoe\u0308 Kravitz and Bjo\u0308rn Borg.",
+    "markup": "<script>window.ranScript = true</script>"
+    "<img src=x onerror=\"window.ranImage = true; document.title = 'ran'\"> "
+    "<b>Barack Obama</b> met Angela Merkel in Berlin &amp; <i>Paris</i> "
+    '<svg onload="window.ranSvg = true"></svg><a href="javascript:window.ranLink = true">'
+    "Google</a> on 4 July 2019.",
+}
+
+# As JSON text: a wrongly sliced entity (a lone surrogate) still comes back, to fail an assertion.
+MARKS = """
+return JSON.stringify([...document.querySelectorAll(arguments[0] + ' mark')].map(
+    (mark) => [mark.querySelector('.entity-text').textContent, mark.dataset.label]));
+"""
+# The rendered text without the label tags: the text itself, if every entity is marked in place.
+RENDERED_TEXT = """
+const copy = document.getElementById('rendered').cloneNode(true);
+copy.querySelectorAll('.entity-label, .document-error').forEach((tag) => tag.remove());
+return [...copy.querySelectorAll('.document')].map((doc) => doc.textContent);
+"""
+TABLE = (
+    "return [...document.querySelectorAll('#entities tbody tr')].map((row) => "
+    "[...row.cells].map((cell) => cell.textContent));"
+)
+SET_TEXT = "arguments[0].value = arguments[1]; arguments[0].dispatchEvent(new Event('input'));"
+
+
+class GatewayProcess:
+    """`ner-web` on a free port (port 0, the port read from its "listening" log line)."""
+
+    def __init__(self, target: str) -> None:
+        self.process = subprocess.Popen(
+            [*NER_WEB, "--target", target, "--host", "127.0.0.1", "--port", "0"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        self.log: list[dict[str, Any]] = []
+        self.raw_log: list[str] = []
+        self._listening = threading.Event()
+        self._reader = threading.Thread(target=self._read_log, daemon=True)
+        self._reader.start()
+        if not self._listening.wait(60):
+            self.process.kill()
+            raise RuntimeError("ner-web did not start listening:\n" + "\n".join(self.raw_log))
+        port = next(entry["port"] for entry in self.log if entry.get("message") == "listening")
+        self.url = f"http://127.0.0.1:{port}"
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self._reader.join(5)
+        if self.process.stdout:
+            self.process.stdout.close()
+
+    def _read_log(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.raw_log.append(line.rstrip("\n"))
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                continue
+            self.log.append(entry)
+            if entry.get("message") == "listening":
+                self._listening.set()
+
+
+@pytest.fixture(scope="module")
+def gateway(server: ServerProcess) -> Iterator[GatewayProcess]:
+    process = GatewayProcess(server.address)
+    yield process
+    process.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[WebDriver]:
+    for path in (CHROMIUM, CHROMEDRIVER):
+        if not os.access(path, os.X_OK):
+            unavailable(f"{path} is missing: make setup installs Debian's chromium and chromium-driver")
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for argument in ("--headless=new", "--disable-dev-shm-usage", "--window-size=1280,1400"):
+        options.add_argument(argument)
+    if os.geteuid() == 0:
+        options.add_argument("--no-sandbox")  # Chromium refuses to start its sandbox as root
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    # A driver path given to Service means Selenium Manager is never run: nothing is downloaded.
+    driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture
+def page(browser: WebDriver) -> Iterator[WebDriver]:
+    """The browser, checked after each test: no script error, no Content-Security-Policy refusal."""
+    browser.get_log("browser")
+    yield browser
+    troubles = [
+        entry["message"]
+        for entry in browser.get_log("browser")
+        if "Content Security Policy" in entry["message"] or "Uncaught" in entry["message"]
+    ]
+    assert troubles == []
+
+
+def open_page(driver: WebDriver, url: str) -> None:
+    """Load the page and wait until GetModelInfo has answered (or failed)."""
+    driver.get(url)
+    WebDriverWait(driver, PATIENCE).until(
+        lambda d: d.find_element(By.ID, "model").get_attribute("data-state") in ("done", "error")
+    )
+
+
+def calls_finished(driver: WebDriver) -> int:
+    return int(driver.find_element(By.ID, "app").get_attribute("data-calls") or 0)
+
+
+def wait_for_calls(driver: WebDriver, count: int) -> str:
+    """Wait until the page has finished `count` calls; its state then (done or error)."""
+    WebDriverWait(driver, PATIENCE).until(lambda d: calls_finished(d) >= count)
+    return str(driver.find_element(By.ID, "app").get_attribute("data-state"))
+
+
+def run_text(driver: WebDriver, text: str) -> str:
+    """Put `text` in the box (emoji too, which typing through chromedriver cannot), press Run."""
+    driver.execute_script(SET_TEXT, driver.find_element(By.ID, "text"), text)
+    before = calls_finished(driver)
+    driver.find_element(By.ID, "run").click()
+    return wait_for_calls(driver, before + 1)
+
+
+def marks(driver: WebDriver, scope: str = "#rendered") -> list[tuple[str, str]]:
+    return [(text, label) for text, label in json.loads(driver.execute_script(MARKS, scope))]
+
+
+def shown_error(driver: WebDriver) -> tuple[str, str]:
+    assert driver.find_element(By.ID, "error").is_displayed()
+    code = driver.find_element(By.ID, "error-code").get_attribute("textContent") or ""
+    message = driver.find_element(By.ID, "error-message").get_attribute("textContent") or ""
+    return code, message
+
+
+def answer(stub: ner_pb2_grpc.NerServiceStub, text: str, labels: tuple[str, ...] = ()) -> list[Any]:
+    return list(stub.ExtractEntities(ner_pb2.ExtractEntitiesRequest(text=text, labels=labels)).entities)
+
+
+def pairs(entities: list[Any]) -> list[tuple[str, str]]:
+    return [(entity.text, entity.label) for entity in entities]
+
+
+def span(start: int, end: int) -> str:
+    """An offset pair as the page's table writes it, with an en dash."""
+    return f"{start}\u2013{end}"
+
+
+def table_rows(document_id: str, entities: list[Any]) -> list[list[str]]:
+    return [
+        [
+            document_id,
+            entity.text,
+            entity.label,
+            span(entity.start_char, entity.end_char),
+            span(entity.start_byte, entity.end_byte),
+            span(entity.start_utf16, entity.end_utf16),
+            span(entity.start_token, entity.end_token),
+        ]
+        for entity in entities
+    ]
+
+
+@pytest.mark.parametrize("name", list(HARD_TEXTS))
+def test_marks_equal_the_grpc_entities_and_nothing_in_the_text_runs(
+    page: WebDriver, gateway: GatewayProcess, stub: ner_pb2_grpc.NerServiceStub, name: str
+) -> None:
+    text = HARD_TEXTS[name]
+    expected = answer(stub, text)
+    assert expected, f"the {name} text should hold entities for this test to mean anything"
+    open_page(page, gateway.url)
+
+    assert run_text(page, text) == "done"
+
+    assert marks(page) == pairs(expected)
+    assert page.execute_script(TABLE) == table_rows("1", expected)
+    assert page.execute_script(RENDERED_TEXT) == [text]
+    # Markup in the text is characters: no element the page did not make, nothing that ran.
+    strangers = "#rendered :not(div):not(mark):not(span):not(br), #entities tbody :not(tr):not(td)"
+    assert page.find_elements(By.CSS_SELECTOR, strangers) == []
+    ran = page.execute_script(
+        "return [window.ranScript, window.ranImage, window.ranSvg, window.ranLink].some(Boolean)"
+    )
+    assert ran is False
+    assert page.title == TITLE
+
+
+def test_label_filter_is_built_from_the_model_and_narrows_the_call(
+    page: WebDriver, gateway: GatewayProcess, stub: ner_pb2_grpc.NerServiceStub
+) -> None:
+    text = "Toni Morrison taught at Princeton University in New Jersey from 1989 to 2006."
+    open_page(page, gateway.url)
+    offered = [
+        box.get_attribute("value") for box in page.find_elements(By.CSS_SELECTOR, "#label-choices input")
+    ]
+    info = stub.GetModelInfo(ner_pb2.GetModelInfoRequest())
+    assert offered == list(info.labels)
+    assert page.find_element(By.ID, "model-name").text == info.model_name
+    assert page.find_element(By.ID, "model-version").text == info.model_version
+    assert page.find_element(By.ID, "pipeline").text == " → ".join(info.pipeline)
+
+    page.find_element(By.CSS_SELECTOR, "#label-choices input[value='PERSON']").click()
+    assert run_text(page, text) == "done"
+
+    expected = answer(stub, text, ("PERSON",))
+    assert expected and {label for _, label in pairs(expected)} == {"PERSON"}
+    assert marks(page) == pairs(expected)
+    assert parse_qs(urlsplit(page.current_url).query) == {"text": [text], "labels": ["PERSON"]}
+
+
+def test_several_lines_go_as_one_batch_one_document_a_line(
+    page: WebDriver, gateway: GatewayProcess, stub: ner_pb2_grpc.NerServiceStub
+) -> None:
+    lines = [
+        "Toni Morrison taught at Princeton University from 1989.",
+        "",
+        "The Rhine flows past Basel and Cologne to Rotterdam.",
+        "Neil Armstrong flew for NASA in July 1969 🚀.",
+    ]
+    documents = [ner_pb2.Document(id=str(number), text=line) for number, line in enumerate(lines, 1) if line]
+    results = stub.BatchExtractEntities(ner_pb2.BatchExtractEntitiesRequest(documents=documents)).results
+    open_page(page, gateway.url)
+
+    assert run_text(page, "\n".join(lines)) == "done"
+
+    assert page.find_element(By.ID, "elapsed").text.startswith("BatchExtractEntities, 3 documents:")
+    assert page.execute_script(RENDERED_TEXT) == lines
+    for result in results:
+        assert result.entities
+        assert marks(page, f'#rendered .document[data-id="{result.id}"]') == pairs(list(result.entities))
+    assert marks(page, '#rendered .document[data-id="2"]') == []
+    expected_rows = [row for result in results for row in table_rows(result.id, list(result.entities))]
+    assert page.execute_script(TABLE) == expected_rows
+
+
+def test_a_shared_link_fills_the_box_and_runs_it(
+    page: WebDriver, gateway: GatewayProcess, stub: ner_pb2_grpc.NerServiceStub
+) -> None:
+    text = 'Ada Lovelace wrote to Charles Babbage from London in 1843 & signed it "A.A.L."?'
+    link = f"{gateway.url}/?{urlencode({'text': text, 'labels': 'PERSON,GPE'})}"
+
+    open_page(page, link)
+    assert wait_for_calls(page, 1) == "done"
+
+    assert page.find_element(By.ID, "text").get_attribute("value") == text
+    ticked = {
+        box.get_attribute("value") for box in page.find_elements(By.CSS_SELECTOR, "#label-choices :checked")
+    }
+    assert ticked == {"PERSON", "GPE"}
+    expected = answer(stub, text, ("PERSON", "GPE"))
+    assert {label for _, label in pairs(expected)} == {"PERSON", "GPE"}
+    assert marks(page) == pairs(expected)
+
+
+def test_an_empty_text_shows_invalid_argument(
+    page: WebDriver, gateway: GatewayProcess, stub: ner_pb2_grpc.NerServiceStub
+) -> None:
+    with pytest.raises(grpc.RpcError) as refused:
+        stub.ExtractEntities(ner_pb2.ExtractEntitiesRequest(text=""))
+    open_page(page, gateway.url)
+
+    assert run_text(page, "") == "error"
+
+    code, message = shown_error(page)
+    assert code == "INVALID_ARGUMENT" == refused.value.code().name
+    assert message.startswith(refused.value.details())
+    assert marks(page) == []
+
+
+def test_copied_commands_make_the_same_call(
+    page: WebDriver, gateway: GatewayProcess, server: ServerProcess, stub: ner_pb2_grpc.NerServiceStub
+) -> None:
+    curl = require_tool("curl")
+    grpcurl = require_tool("grpcurl")
+    # Quotes, a dollar, backquotes and a backslash: all of them must reach the service as typed.
+    text = "It's Ada's $HOME: `date` and \"Paris\" \\ said Grace Hopper in Washington on Monday."
+    expected = pairs(answer(stub, text))
+    open_page(page, gateway.url)
+    assert run_text(page, text) == "done"
+    assert marks(page) == expected
+    target = page.find_element(By.ID, "grpc-target")
+    target.clear()
+    target.send_keys(server.address)
+
+    curl_command = page.find_element(By.ID, "curl-command").get_attribute("textContent") or ""
+    grpcurl_command = page.find_element(By.ID, "grpcurl-command").get_attribute("textContent") or ""
+    assert curl_command.startswith("curl ") and grpcurl_command.startswith("grpcurl ")
+    assert f"'{server.address}'" in grpcurl_command
+    for command, tool in ((curl_command, curl), (grpcurl_command, grpcurl)):
+        run = subprocess.run(
+            ["bash", "-c", command],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+            env={**os.environ, "PATH": f"{os.path.dirname(tool)}:{os.environ['PATH']}"},
+        )
+        assert run.returncode == 0, run.stderr
+        got = json.loads(run.stdout)["entities"]
+        assert [(entity["text"], entity["label"]) for entity in got] == expected
+
+    page.execute_cdp_cmd(
+        "Browser.grantPermissions",
+        {"origin": gateway.url, "permissions": ["clipboardReadWrite", "clipboardSanitizedWrite"]},
+    )
+    page.find_element(By.ID, "copy-curl").click()
+    status = page.find_element(By.ID, "copy-status")
+    WebDriverWait(page, PATIENCE).until(lambda _: status.get_attribute("data-copied") is not None)
+    assert status.get_attribute("data-copied") == "curl"
+    copied = page.execute_async_script(
+        "navigator.clipboard.readText().then(arguments[0], (error) => arguments[0](String(error)))"
+    )
+    assert copied == curl_command
+
+
+def test_a_stopped_backend_shows_unavailable(page: WebDriver) -> None:
+    backend = ServerProcess(["--workers", "1"])
+    own_gateway: GatewayProcess | None = None
+    try:
+        backend.wait_serving()
+        own_gateway = GatewayProcess(backend.address)
+        open_page(page, own_gateway.url)
+        assert page.find_element(By.ID, "model").get_attribute("data-state") == "done"
+        backend.stop()
+
+        assert run_text(page, "Ada Lovelace was born in London.") == "error"
+
+        code, message = shown_error(page)
+        assert code == "UNAVAILABLE"
+        assert message
+    finally:
+        if own_gateway is not None:
+            own_gateway.stop()
+        backend.stop()
+
+
+def test_screenshot_of_a_run(
+    page: WebDriver, gateway: GatewayProcess, stub: ner_pb2_grpc.NerServiceStub
+) -> None:
+    """A picture of the page after a run, kept as a test artifact for people to look at."""
+    open_page(page, gateway.url)
+    page.find_element(By.XPATH, "//div[@class='samples']//button[text()='Emoji and accents']").click()
+    assert wait_for_calls(page, 1) == "done"
+    text = page.find_element(By.ID, "text").get_attribute("value") or ""
+    assert marks(page) == pairs(answer(stub, text))
+
+    height = page.execute_script("return document.documentElement.scrollHeight")
+    page.set_window_size(1280, max(900, int(height) + 40))
+    SCREENSHOT.parent.mkdir(exist_ok=True)
+    assert page.save_screenshot(str(SCREENSHOT))
+    assert SCREENSHOT.read_bytes().startswith(b"\x89PNG")
