@@ -7,6 +7,7 @@ tests wait for that count. A screenshot of a run is kept at build/page-screensho
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import subprocess
@@ -402,8 +403,10 @@ def test_screenshot_of_a_run(
     text = page.find_element(By.ID, "text").get_attribute("value") or ""
     assert marks(page) == pairs(answer(stub, text))
 
-    height = page.execute_script("return document.documentElement.scrollHeight")
-    page.set_window_size(1280, max(900, int(height) + 40))
+    # The whole page, not only the window's part of it.
+    size = page.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]
+    whole = {"x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": 1}
+    shot = page.execute_cdp_cmd("Page.captureScreenshot", {"captureBeyondViewport": True, "clip": whole})
     SCREENSHOT.parent.mkdir(exist_ok=True)
-    assert page.save_screenshot(str(SCREENSHOT))
+    SCREENSHOT.write_bytes(base64.b64decode(shot["data"]))
     assert SCREENSHOT.read_bytes().startswith(b"\x89PNG")
