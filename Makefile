@@ -35,7 +35,7 @@ $(VENV)/.installed: pyproject.toml client/pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install --quiet --upgrade pip
 	$(VENV)/bin/python -m pip uninstall --quiet --yes ner-grpc 2>/dev/null
-	$(VENV)/bin/python -m pip install --quiet -e ./client -e '.[dev,bench]'
+	$(VENV)/bin/python -m pip install --quiet -e './client[web]' -e '.[dev,bench]'
 	touch $@
 
 tools: $(TOOLS)/bin/grpcurl $(TOOLS)/bin/ghz $(TOOLS)/node_modules/.bin/buf clients
@@ -82,6 +82,7 @@ lint: setup
 
 protos: setup
 	$(VENV)/bin/python scripts/generate_protos.py
+	$(VENV)/bin/python scripts/generate_connect.py
 	buf generate
 
 # The full benchmark (about 20 minutes; docs/benchmarks.md). wrk comes from Debian's packages.

@@ -1,0 +1,97 @@
+"""Run the gateway: open the channel to the service, bind the port, serve with hypercorn
+(HTTP/1.1, and HTTP/2 over cleartext, h2c), and drain on SIGTERM or SIGINT: the port stops
+accepting, calls in flight get `grace` seconds to finish, then the channel closes."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import socket
+from collections.abc import Callable
+
+from hypercorn.asyncio import serve as hypercorn_serve
+from hypercorn.config import Config
+
+from ner_client._channel import open_channel
+from ner_client.web.app import build_app
+from ner_client.web.forward import Forwarder
+from ner_client.web.health import HealthEndpoint
+from ner_client.web.logs import configure_logging
+from ner_client.web.settings import GatewaySettings
+
+log = logging.getLogger("ner_client.web")
+
+
+def bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host.strip("[]") else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    sock.bind((host.strip("[]"), port))
+    return sock
+
+
+def hypercorn_config(settings: GatewaySettings, sock: socket.socket) -> Config:
+    config = Config()
+    config.bind = [f"fd://{sock.detach()}"]
+    config.graceful_timeout = settings.grace
+    config.accesslog = None
+    config.errorlog = logging.getLogger("hypercorn.error")
+    config.include_server_header = False
+    return config
+
+
+async def serve(settings: GatewaySettings) -> int:
+    """Serve until SIGTERM or SIGINT; the exit status (2 when the port cannot be bound)."""
+    configure_logging(settings.log_level)
+    try:
+        sock = bind(settings.host, settings.port)
+    except OSError as error:
+        log.error("could not start: cannot bind %s:%s: %s", settings.host, settings.port, error.strerror)
+        return 2
+    port = sock.getsockname()[1]
+    channel = open_channel(
+        settings.target,
+        settings.tls or None,
+        settings.id_token,
+        asyncio=True,
+        retries=False,
+        tls_files=settings.tls_files,
+    )
+    forwarder = Forwarder(
+        channel, settings.target, default_timeout=settings.default_timeout, max_calls=settings.max_calls
+    )
+    app = build_app(
+        forwarder,
+        HealthEndpoint(channel, settings.target),
+        max_body_bytes=settings.max_body_bytes,
+        allowed_origins=settings.allowed_origins,
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, _stopping(stop, signum))
+    log.info(
+        "listening",
+        extra={
+            "port": port,
+            "host": settings.host,
+            "target": settings.target,
+            "origins": settings.allowed_origins,
+        },
+    )
+    try:
+        await hypercorn_serve(app, hypercorn_config(settings, sock), shutdown_trigger=stop.wait)
+    finally:
+        await channel.close()
+    log.info("stopped", extra={"calls_in_flight": forwarder.in_flight})
+    return 0
+
+
+def _stopping(stop: asyncio.Event, signum: int) -> Callable[[], None]:
+    def note() -> None:
+        log.info("draining", extra={"signal": signal.Signals(signum).name})
+        stop.set()
+
+    return note
