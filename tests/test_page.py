@@ -10,10 +10,12 @@ from __future__ import annotations
 import base64
 import json
 import os
+import shutil
 import subprocess
 import sys
-import threading
+import zipfile
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -27,13 +29,14 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.conftest import ROOT, require_tool, unavailable
+from tests.gateway_support import GatewayProcess, http
 from tests.support import ServerProcess
 
+STATIC = ROOT / "client" / "ner_client" / "web" / "static"
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
 SCREENSHOT = ROOT / "build" / "page-screenshot.png"
 TITLE = "ner.v1.NerService"
-NER_WEB = [sys.executable, "-m", "ner_client.web"]
 #: Long enough for a first call on a busy machine; a wait ends as soon as the page says so.
 PATIENCE = 120
 
@@ -70,51 +73,6 @@ TABLE = (
     "[...row.cells].map((cell) => cell.textContent));"
 )
 SET_TEXT = "arguments[0].value = arguments[1]; arguments[0].dispatchEvent(new Event('input'));"
-
-
-class GatewayProcess:
-    """`ner-web` on a free port (port 0, the port read from its "listening" log line)."""
-
-    def __init__(self, target: str) -> None:
-        self.process = subprocess.Popen(
-            [*NER_WEB, "--target", target, "--host", "127.0.0.1", "--port", "0"],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        self.log: list[dict[str, Any]] = []
-        self.raw_log: list[str] = []
-        self._listening = threading.Event()
-        self._reader = threading.Thread(target=self._read_log, daemon=True)
-        self._reader.start()
-        if not self._listening.wait(60):
-            self.process.kill()
-            raise RuntimeError("ner-web did not start listening:\n" + "\n".join(self.raw_log))
-        port = next(entry["port"] for entry in self.log if entry.get("message") == "listening")
-        self.url = f"http://127.0.0.1:{port}"
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        self._reader.join(5)
-        if self.process.stdout:
-            self.process.stdout.close()
-
-    def _read_log(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self.raw_log.append(line.rstrip("\n"))
-            try:
-                entry = json.loads(line)
-            except ValueError:
-                continue
-            self.log.append(entry)
-            if entry.get("message") == "listening":
-                self._listening.set()
 
 
 @pytest.fixture(scope="module")
@@ -386,7 +344,7 @@ def test_a_stopped_backend_shows_unavailable(page: WebDriver) -> None:
 
         code, message = shown_error(page)
         assert code == "UNAVAILABLE"
-        assert message
+        assert backend.address in message, message
     finally:
         if own_gateway is not None:
             own_gateway.stop()
@@ -410,3 +368,64 @@ def test_screenshot_of_a_run(
     SCREENSHOT.parent.mkdir(exist_ok=True)
     SCREENSHOT.write_bytes(base64.b64decode(shot["data"]))
     assert SCREENSHOT.read_bytes().startswith(b"\x89PNG")
+
+
+def test_the_page_is_served_under_a_policy_that_runs_only_its_own_files(
+    browser: WebDriver, gateway: GatewayProcess
+) -> None:
+    for name in ("", *sorted(path.name for path in STATIC.iterdir())):
+        served = http(f"{gateway.url}/{name}")
+        assert served.status == 200, name
+        expected = (STATIC / (name or "index.html")).read_bytes()
+        assert served.body == expected, name
+        policy = served.headers["Content-Security-Policy"]
+        assert "script-src 'self'" in policy and "style-src 'self'" in policy
+        assert "unsafe-inline" not in policy and "unsafe-eval" not in policy
+    open_page(browser, gateway.url)
+    browser.get_log("browser")
+
+    # An inline script and an inline style, as injected markup would bring them: the browser refuses both.
+    refused = browser.execute_script("""
+        const script = document.createElement('script');
+        script.textContent = 'window.inlineRan = true';
+        document.body.append(script);
+        const style = document.createElement('style');
+        style.textContent = 'body { color: rgb(255, 0, 0) }';
+        document.head.append(style);
+        return [window.inlineRan === undefined, getComputedStyle(document.body).color !== 'rgb(255, 0, 0)'];
+    """)
+
+    assert refused == [True, True]
+    violations = [e for e in browser.get_log("browser") if "Content Security Policy" in e["message"]]
+    assert len(violations) == 2
+
+
+def test_the_client_wheel_carries_the_page(tmp_path: Path) -> None:
+    source = tmp_path / "client"
+    shutil.copytree(
+        ROOT / "client", source, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info", "build")
+    )
+    built = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-w",
+            str(tmp_path),
+            str(source),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert built.returncode == 0, built.stdout + built.stderr
+    [wheel] = tmp_path.glob("ner_grpc_client-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
+    page_files = {f"ner_client/web/static/{path.name}" for path in STATIC.iterdir()}
+    assert "ner_client/web/static/index.html" in page_files
+    assert page_files <= names

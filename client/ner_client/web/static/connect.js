@@ -54,7 +54,9 @@ function errorFrom(status, body) {
   try {
     const error = JSON.parse(body);
     if (error && typeof error.code === "string") {
-      return new CallError(error.code.toUpperCase(), String(error.message ?? ""), error.details ?? []);
+      // Connect spells one code differently from gRPC: "canceled".
+      const code = error.code === "canceled" ? "CANCELLED" : error.code.toUpperCase();
+      return new CallError(code, String(error.message ?? ""), error.details ?? []);
     }
   } catch {
     // not JSON: fall through to the HTTP status
