@@ -143,6 +143,11 @@ def marks(driver: WebDriver, scope: str = "#rendered") -> list[tuple[str, str]]:
     return [(text, label) for text, label in json.loads(driver.execute_script(MARKS, scope))]
 
 
+def ticked_labels(driver: WebDriver) -> set[str]:
+    boxes = driver.find_elements(By.CSS_SELECTOR, "#label-choices :checked")
+    return {str(box.get_attribute("value")) for box in boxes}
+
+
 def shown_error(driver: WebDriver) -> tuple[str, str]:
     assert driver.find_element(By.ID, "error").is_displayed()
     code = driver.find_element(By.ID, "error-code").get_attribute("textContent") or ""
@@ -260,10 +265,7 @@ def test_a_shared_link_fills_the_box_and_runs_it(
     assert wait_for_calls(page, 1) == "done"
 
     assert page.find_element(By.ID, "text").get_attribute("value") == text
-    ticked = {
-        box.get_attribute("value") for box in page.find_elements(By.CSS_SELECTOR, "#label-choices :checked")
-    }
-    assert ticked == {"PERSON", "GPE"}
+    assert ticked_labels(page) == {"PERSON", "GPE"}
     expected = answer(stub, text, ("PERSON", "GPE"))
     assert {label for _, label in pairs(expected)} == {"PERSON", "GPE"}
     assert marks(page) == pairs(expected)
@@ -280,8 +282,22 @@ def test_an_empty_text_shows_invalid_argument(
 
     code, message = shown_error(page)
     assert code == "INVALID_ARGUMENT" == refused.value.code().name
-    assert message.startswith(refused.value.details())
+    assert message == refused.value.details()
     assert marks(page) == []
+
+
+def test_a_link_with_an_unknown_label_shows_the_service_refusal(
+    page: WebDriver, gateway: GatewayProcess, stub: ner_pb2_grpc.NerServiceStub
+) -> None:
+    text = "Ada Lovelace lived in London."
+    with pytest.raises(grpc.RpcError) as refused:
+        stub.ExtractEntities(ner_pb2.ExtractEntitiesRequest(text=text, labels=["PERSON", "NOPE"]))
+
+    open_page(page, f"{gateway.url}/?{urlencode({'text': text, 'labels': 'PERSON,NOPE'})}")
+    assert wait_for_calls(page, 1) == "error"
+
+    assert shown_error(page) == (refused.value.code().name, refused.value.details())
+    assert ticked_labels(page) == {"PERSON", "NOPE"}
 
 
 def test_copied_commands_make_the_same_call(

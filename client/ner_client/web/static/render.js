@@ -85,14 +85,15 @@ export function clearResults() {
   showResults([]);
 }
 
-/** An error as its code and message (and the fields a BadRequest detail names, where readable). */
+/** An error as its code and message, and the fields a BadRequest detail names that the message does not. */
 export function showError(error) {
   const box = document.getElementById("error");
   document.getElementById("error-code").textContent = error.code;
   const lines = [error.message];
   for (const detail of error.details ?? []) {
     for (const violation of detail?.debug?.fieldViolations ?? []) {
-      lines.push(`${violation.field}: ${violation.description}`);
+      const line = `${violation.field}: ${violation.description}`;
+      if (!error.message.includes(line)) lines.push(line);
     }
   }
   document.getElementById("error-message").textContent = lines.join(" — ");
