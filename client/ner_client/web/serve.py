@@ -21,6 +21,7 @@ from ner_client.web.logs import configure_logging
 from ner_client.web.settings import GatewaySettings
 
 log = logging.getLogger("ner_client.web")
+BACKLOG = 1024
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -29,12 +30,15 @@ def bind(host: str, port: int) -> socket.socket:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     sock.bind((host.strip("[]"), port))
+    # Listening before "listening" is logged: a client that reads the log may connect at once.
+    sock.listen(BACKLOG)
     return sock
 
 
 def hypercorn_config(settings: GatewaySettings, sock: socket.socket) -> Config:
     config = Config()
     config.bind = [f"fd://{sock.detach()}"]
+    config.backlog = BACKLOG
     config.graceful_timeout = settings.grace
     config.accesslog = None
     config.errorlog = logging.getLogger("hypercorn.error")
