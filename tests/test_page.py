@@ -21,6 +21,8 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import grpc
 import pytest
+from google.protobuf import json_format
+from google.protobuf.message import Message
 from ner_client.proto import ner_pb2, ner_pb2_grpc
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
@@ -271,6 +273,23 @@ def test_a_shared_link_fills_the_box_and_runs_it(
     assert marks(page) == pairs(expected)
 
 
+def test_a_link_with_lines_off_sends_several_lines_as_one_text(
+    page: WebDriver, gateway: GatewayProcess, stub: ner_pb2_grpc.NerServiceStub
+) -> None:
+    text = "Marie Curie was born in Warsaw.\nShe moved to Paris in 1891."
+    expected = answer(stub, text)
+    assert {entity.text for entity in expected} >= {"Warsaw", "Paris"}
+
+    open_page(page, f"{gateway.url}/?{urlencode({'text': text, 'lines': '0'})}")
+    assert wait_for_calls(page, 1) == "done"
+
+    assert page.find_element(By.ID, "per-line").is_selected() is False
+    assert page.find_element(By.ID, "elapsed").text.startswith("ExtractEntities, 1 document:")
+    assert marks(page) == pairs(expected)
+    assert page.execute_script(TABLE) == table_rows("1", expected)
+    assert page.execute_script(RENDERED_TEXT) == [text]
+
+
 def test_an_empty_text_shows_invalid_argument(
     page: WebDriver, gateway: GatewayProcess, stub: ner_pb2_grpc.NerServiceStub
 ) -> None:
@@ -300,17 +319,40 @@ def test_a_link_with_an_unknown_label_shows_the_service_refusal(
     assert ticked_labels(page) == {"PERSON", "NOPE"}
 
 
+# Quotes, a dollar, backquotes and a backslash: all of them must reach the service as typed.
+SHELL_HOSTILE = "It's Ada's $HOME: `date` and \"Paris\" \\ said Grace Hopper in Washington on Monday."
+COMMAND_CASES = {
+    "one-text": (SHELL_HOSTILE, ()),
+    "batch-with-labels": (
+        f"{SHELL_HOSTILE}\nToni Morrison's 'Beloved' came out in Ohio & New York.",
+        ("PERSON", "GPE"),
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(COMMAND_CASES))
 def test_copied_commands_make_the_same_call(
-    page: WebDriver, gateway: GatewayProcess, server: ServerProcess, stub: ner_pb2_grpc.NerServiceStub
+    page: WebDriver,
+    gateway: GatewayProcess,
+    server: ServerProcess,
+    stub: ner_pb2_grpc.NerServiceStub,
+    case: str,
 ) -> None:
     curl = require_tool("curl")
     grpcurl = require_tool("grpcurl")
-    # Quotes, a dollar, backquotes and a backslash: all of them must reach the service as typed.
-    text = "It's Ada's $HOME: `date` and \"Paris\" \\ said Grace Hopper in Washington on Monday."
-    expected = pairs(answer(stub, text))
+    text, labels = COMMAND_CASES[case]
+    lines = text.split("\n")
+    if len(lines) == 1:
+        expected: Message = stub.ExtractEntities(ner_pb2.ExtractEntitiesRequest(text=text, labels=labels))
+    else:
+        documents = [ner_pb2.Document(id=str(number), text=line) for number, line in enumerate(lines, 1)]
+        expected = stub.BatchExtractEntities(
+            ner_pb2.BatchExtractEntitiesRequest(documents=documents, labels=labels)
+        )
     open_page(page, gateway.url)
+    for label in labels:
+        page.find_element(By.CSS_SELECTOR, f"#label-choices input[value='{label}']").click()
     assert run_text(page, text) == "done"
-    assert marks(page) == expected
     target = page.find_element(By.ID, "grpc-target")
     target.clear()
     target.send_keys(server.address)
@@ -329,8 +371,7 @@ def test_copied_commands_make_the_same_call(
             env={**os.environ, "PATH": f"{os.path.dirname(tool)}:{os.environ['PATH']}"},
         )
         assert run.returncode == 0, run.stderr
-        got = json.loads(run.stdout)["entities"]
-        assert [(entity["text"], entity["label"]) for entity in got] == expected
+        assert json_format.Parse(run.stdout, type(expected)()) == expected, command
 
     page.execute_cdp_cmd(
         "Browser.grantPermissions",
