@@ -457,6 +457,17 @@ def test_the_page_is_served_under_a_policy_that_runs_only_its_own_files(
     assert len(violations) == 2
 
 
+def test_the_page_has_no_markup_sinks_and_nothing_from_elsewhere() -> None:
+    """The browser tests prove the texts they use; this keeps the other paths honest: no script
+    parses a string as markup, and nothing is fetched from another host (the page works offline)."""
+    sinks = ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "new Function")
+    for path in STATIC.iterdir():
+        source = path.read_text(encoding="utf-8")
+        assert [sink for sink in sinks if sink in source] == [], path.name
+        assert "://" not in source.replace('xmlns="http://www.w3.org/2000/svg"', ""), path.name
+        assert " style=" not in source and "<style" not in source, path.name
+
+
 def test_the_client_wheel_carries_the_page(tmp_path: Path) -> None:
     source = tmp_path / "client"
     shutil.copytree(

@@ -3,6 +3,8 @@
 // may be missing (an offset of 0, an empty list).
 
 export const SERVICE = "ner.v1.NerService";
+// Each call's deadline, passed on to the service: a call never leaves the page waiting forever.
+const TIMEOUT_MS = 60000;
 
 // The status code names, by number (google.rpc.Code), as gRPC writes them.
 export const CODE_NAMES = [
@@ -31,7 +33,11 @@ export async function call(method, message) {
   try {
     response = await fetch(methodUrl(method), {
       method: "POST",
-      headers: { "Content-Type": "application/json", "Connect-Protocol-Version": "1" },
+      headers: {
+        "Content-Type": "application/json",
+        "Connect-Protocol-Version": "1",
+        "Connect-Timeout-Ms": String(TIMEOUT_MS),
+      },
       body: JSON.stringify(message),
     });
   } catch (failure) {
