@@ -387,7 +387,7 @@ def test_copied_commands_make_the_same_call(
     assert copied == curl_command
 
 
-def test_a_stopped_backend_shows_unavailable(page: WebDriver) -> None:
+def test_a_stopped_backend_then_a_stopped_gateway_show_unavailable(page: WebDriver) -> None:
     backend = ServerProcess(["--workers", "1"])
     own_gateway: GatewayProcess | None = None
     try:
@@ -398,10 +398,15 @@ def test_a_stopped_backend_shows_unavailable(page: WebDriver) -> None:
         backend.stop()
 
         assert run_text(page, "Ada Lovelace was born in London.") == "error"
-
         code, message = shown_error(page)
         assert code == "UNAVAILABLE"
         assert backend.address in message, message
+
+        own_gateway.stop()
+        assert run_text(page, "Ada Lovelace was born in London.") == "error"
+        code, message = shown_error(page)
+        assert code == "UNAVAILABLE"
+        assert own_gateway.url in message, message
     finally:
         if own_gateway is not None:
             own_gateway.stop()
