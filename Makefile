@@ -15,7 +15,7 @@ export PATH := $(TOOLS)/bin:$(TOOLS)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(P
 .PHONY: help setup run test lint protos bench bench-smoke tools
 
 help:
-	@echo "make run    set up, then run the server on port 50051"
+	@echo "make run    set up, then run the server on port 50051 and the gateway with the page on 8080"
 	@echo "make test   set up, then run every test"
 	@echo "make setup  build .venv with the server and the client, install grpcurl, ghz, buf and the protoc plugins into .tools, and the Go and TypeScript clients' dependencies"
 	@echo "make protos regenerate the Python, Go and TypeScript stubs from protos/"
@@ -35,7 +35,7 @@ $(VENV)/.installed: pyproject.toml client/pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install --quiet --upgrade pip
 	$(VENV)/bin/python -m pip uninstall --quiet --yes ner-grpc 2>/dev/null
-	$(VENV)/bin/python -m pip install --quiet -e './client[web]' -e '.[dev,bench]'
+	$(VENV)/bin/python -m pip install --quiet -e './client[web,auth]' -e '.[dev,bench]'
 	touch $@
 
 tools: $(TOOLS)/bin/grpcurl $(TOOLS)/bin/ghz $(TOOLS)/node_modules/.bin/buf clients
@@ -68,8 +68,18 @@ clients/go/.downloaded: clients/go/go.mod clients/go/go.sum
 clients/typescript/node_modules/.package-lock.json: clients/typescript/package-lock.json
 	npm ci --silent --no-audit --no-fund --prefix clients/typescript
 
+# The gRPC server and, in front of it, the gateway with the page (docs/gateway.md). Ctrl-C stops
+# both; so does either one exiting.
+WEB_PORT ?= 8080
 run: setup
-	$(VENV)/bin/ner-server --port 50051
+	@$(VENV)/bin/ner-server --port 50051 & server=$$!; \
+	$(VENV)/bin/ner-web --target localhost:50051 --host 127.0.0.1 --port $(WEB_PORT) & web=$$!; \
+	trap 'kill -TERM $$server $$web 2>/dev/null' INT TERM; \
+	echo "gRPC:      localhost:50051 (grpcurl -plaintext localhost:50051 list)"; \
+	echo "page:      http://localhost:$(WEB_PORT)/ (once the model has loaded)"; \
+	echo "JSON:      curl -H 'Content-Type: application/json' -d '{\"text\": \"Ada Lovelace was born in London.\"}' http://localhost:$(WEB_PORT)/ner.v1.NerService/ExtractEntities"; \
+	echo "Ctrl-C stops both."; \
+	wait -n; kill -TERM $$server $$web 2>/dev/null; wait
 
 test: setup
 	$(VENV)/bin/python -m pytest

@@ -9,7 +9,8 @@ extra. docs/gateway.md describes it.
     app       which path is served by what; CORS; the page's headers
     forward   each call forwarded to the service, deadline and all
     errors    the service's status and details as Connect errors
-    limits    the request body limit; decoding: undecodable bodies are INVALID_ARGUMENT
+    limits    the request body limit
+    codecs    undecodable bodies are INVALID_ARGUMENT; compact JSON answers
     health    /healthz from grpc.health.v1
 """
 

@@ -14,11 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from starlette.middleware.cors import CORSMiddleware
+from starlette.responses import PlainTextResponse
 from starlette.staticfiles import StaticFiles
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ner_client.proto.ner_connect import NerServiceASGIApplication
-from ner_client.web import decoding
+from ner_client.web import codecs
 from ner_client.web.forward import FORWARDED_HEADERS, HTTP_VERSION, Forwarder
 from ner_client.web.health import HealthEndpoint
 from ner_client.web.limits import limited_receive
@@ -59,10 +60,14 @@ class Gateway:
     def __init__(
         self, forwarder: Forwarder, health: HealthEndpoint, *, max_body_bytes: int, static_dir: Path = STATIC
     ) -> None:
-        decoding.install()
+        codecs.install()
         self._rpc = NerServiceASGIApplication(forwarder, read_max_bytes=max_body_bytes)
         self._health = health
-        self._static = StaticFiles(directory=static_dir, html=True, check_dir=False)
+        self._static: ASGIApp = (
+            StaticFiles(directory=static_dir, html=True)
+            if static_dir.is_dir()
+            else PlainTextResponse("This gateway has no page installed.", status_code=404)
+        )
         self._max_body_bytes = max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
