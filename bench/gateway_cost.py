@@ -104,7 +104,7 @@ def direct(address: str, texts: tuple[str, ...], concurrency: int, seconds: floa
             tool("ghz"), "--insecure", "--proto", "protos/ner/v1/ner.proto", "--import-paths", "protos",
             "--call", "ner.v1.NerService.ExtractEntities", "--data-file", str(data),
             "--concurrency", str(concurrency), "--connections", "1", "--duration", f"{seconds:g}s",
-            "--timeout", "30s", "--format", "json", address,
+            "--timeout", "30s", "--duration-stop", "wait", "--format", "json", address,
         ]  # fmt: skip
         done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=seconds + 120)
     report = json.loads(done.stdout)

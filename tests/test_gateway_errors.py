@@ -11,6 +11,7 @@ import subprocess
 import threading
 from base64 import b64decode
 from collections.abc import Iterator
+from typing import Any
 
 import grpc
 import pytest
@@ -42,10 +43,11 @@ def grpc_error(stub: ner_pb2_grpc.NerServiceStub, request: ner_pb2.ExtractEntiti
     return raised.value
 
 
-def grpc_details(error: grpc.RpcError) -> list[bytes]:
+def grpc_details(error: grpc.RpcError) -> list[Any]:
+    """The `google.rpc.Status` details (packed `Any` messages) a gRPC error carried."""
     for key, value in error.trailing_metadata():
         if key == "grpc-status-details-bin":
-            return [detail.SerializeToString() for detail in status_pb2.Status.FromString(value).details]
+            return list(status_pb2.Status.FromString(value).details)
     return []
 
 
@@ -63,14 +65,7 @@ def test_service_errors_keep_code_message_and_details_in_connect_json(gateway, s
     assert error["message"] == expected.details()
     sent = [b64decode(detail["value"] + "==") for detail in error["details"]]
     assert [detail["type"] for detail in error["details"]] == ["google.rpc.BadRequest"]
-    assert sent == [any_detail.value for any_detail in _anys(expected)]
-
-
-def _anys(error: grpc.RpcError) -> list[object]:
-    for key, value in error.trailing_metadata():
-        if key == "grpc-status-details-bin":
-            return list(status_pb2.Status.FromString(value).details)
-    return []
+    assert sent == [detail.value for detail in grpc_details(expected)]
 
 
 @pytest.mark.parametrize("protocol", ["CONNECT", "GRPC_WEB"])
@@ -81,7 +76,7 @@ def test_service_errors_keep_details_in_connect_binary_and_grpc_web(gateway, stu
             client.extract_entities(ner_pb2.ExtractEntitiesRequest(text=""))
     assert raised.value.code is Code.INVALID_ARGUMENT
     assert raised.value.message == expected.details()
-    assert [detail.SerializeToString() for detail in raised.value.details] == grpc_details(expected)
+    assert list(raised.value.details) == grpc_details(expected)
 
 
 @pytest.mark.parametrize(

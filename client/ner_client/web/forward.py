@@ -66,8 +66,8 @@ class Forwarder:
                 "send several documents in one BatchExtractEntities call",
             )
         self._admit()
-        self.in_flight += 1
         call = self._stub.StreamExtractEntities(request, **self._call_options(ctx))
+        self.in_flight += 1
         try:
             async for response in call:
                 yield response
