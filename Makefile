@@ -24,6 +24,7 @@ help:
 	@echo "make bench  the full benchmark (see docs/benchmarks.md)"
 	@echo "make image-test  build the Dockerfile with buildah, run it with podman, check it (docs/deploy.md)"
 	@echo "make deploy PROJECT=... REGION=...  build with Cloud Build and deploy to Cloud Run (docs/deploy.md)"
+	@echo "make deploy-gateway PROJECT=... [PUBLIC=1]  the gateway and page as a second Cloud Run service (docs/deploy.md)"
 
 setup: $(VENV)/.installed tools
 
@@ -105,8 +106,8 @@ bench: setup
 # too when CI is set. Measured facts land in build/image-test.json.
 .PHONY: image-test
 image-test: setup
-	NER_IMAGE_TEST=1 $(VENV)/bin/python -m pytest tests/test_image.py
-	@cat build/image-test.json
+	NER_IMAGE_TEST=1 $(VENV)/bin/python -m pytest tests/test_image.py tests/test_gateway_image.py
+	@cat build/image-test.json build/gateway-image-test.json
 
 include deploy/deploy.mk
 

@@ -36,9 +36,10 @@ TYPESCRIPT = ROOT / "clients" / "typescript"
 IDS = ["extract", "extract-labels", "batch", "model-info"]
 
 
-@pytest.fixture(scope="module")
-def gateway(server: ServerProcess) -> Iterator[GatewayProcess]:
-    process = GatewayProcess(server.address)
+@pytest.fixture(scope="module", params=["http1", "h2c"])
+def gateway(server: ServerProcess, request: pytest.FixtureRequest) -> Iterator[GatewayProcess]:
+    """The gateway on each of its servers: uvicorn (HTTP/1.1) and hypercorn (`--h2c`)."""
+    process = GatewayProcess(server.address, *(["--h2c"] if request.param == "h2c" else []))
     yield process
     assert process.stop() == 0
 

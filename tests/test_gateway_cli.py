@@ -12,6 +12,7 @@ import sys
 import threading
 
 import pytest
+from ner_client.web.cli import parse_settings
 
 from tests.gateway_support import Answer, GatewayProcess, http, post_json
 from tests.support import ServerProcess, stopped, unread_bytes, wait_until
@@ -84,14 +85,35 @@ def test_a_port_in_use_exits_2_with_one_log_line() -> None:
     assert "could not start" in line and str(port) in line
 
 
-def test_environment_values_are_used_and_flags_win(server: ServerProcess) -> None:
-    gateway = GatewayProcess(
-        server.address, env={**os.environ, "NER_WEB_MAX_CALLS": "7", "NER_WEB_LOG_LEVEL": "debug"}
+def test_flags_win_over_variables_and_port_comes_from_port_first() -> None:
+    env = {
+        "NER_WEB_TARGET": "backend:50051",
+        "NER_WEB_MAX_CALLS": "7",
+        "PORT": "9000",
+        "NER_WEB_PORT": "9001",
+    }
+    settings = parse_settings(["--max-calls", "5"], env)
+    assert (settings.target, settings.max_calls, settings.port) == ("backend:50051", 5, 9000)
+    assert parse_settings(
+        [], {**env, "NER_WEB_ALLOWED_ORIGINS": "https://a.example, https://b.example/"}
+    ).allowed_origins == (
+        "https://a.example",
+        "https://b.example",
     )
+
+
+def test_the_process_reads_its_variables(server: ServerProcess) -> None:
+    env = {**os.environ, "NER_WEB_ALLOWED_ORIGINS": "https://app.example.com", "NER_WEB_LOG_LEVEL": "debug"}
+    gateway = GatewayProcess(server.address, env=env)
     try:
         [listening] = [entry for entry in gateway.log if entry["message"] == "listening"]
-        assert listening["target"] == server.address
-        assert post_json(gateway, "GetModelInfo", {}).status == 200
+        assert (listening["target"], listening["origins"]) == (server.address, ["https://app.example.com"])
+        assert (
+            post_json(gateway, "GetModelInfo", {}, Origin="https://app.example.com").headers[
+                "Access-Control-Allow-Origin"
+            ]
+            == "https://app.example.com"
+        )
     finally:
         assert gateway.stop() == 0
 
@@ -101,7 +123,8 @@ def test_sigterm_drains_the_call_in_flight_then_exits_0() -> None:
     try:
         server.wait_serving()
         [worker] = server.worker_pids()
-        gateway = GatewayProcess(server.address)
+        # A grace far longer than the test needs: the drain must wait for the call, not race it.
+        gateway = GatewayProcess(server.address, "--grace", "120")
         answers: list[Answer] = []
         with stopped([worker]):
             call = threading.Thread(

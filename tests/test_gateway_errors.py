@@ -143,8 +143,10 @@ def test_a_chunked_body_over_the_limit_is_resource_exhausted(gateway) -> None:
     assert json.loads(body)["code"] == "resource_exhausted"
 
 
-def test_a_stream_over_http1_is_unimplemented_and_points_to_batch(gateway) -> None:
-    with ner_connect.NerServiceClientSync(gateway.url) as client:
+@pytest.mark.parametrize("server_kind", ["http1", "h2c"])
+def test_a_stream_over_http1_is_unimplemented_and_points_to_batch(gateway, h2c_gateway, server_kind) -> None:
+    url = gateway.url if server_kind == "http1" else h2c_gateway.url
+    with ner_connect.NerServiceClientSync(url) as client:
         requests = iter(
             [ner_pb2.StreamExtractEntitiesRequest(document=ner_pb2.Document(id="a", text="Oslo."))]
         )
@@ -154,8 +156,16 @@ def test_a_stream_over_http1_is_unimplemented_and_points_to_batch(gateway) -> No
     assert "BatchExtractEntities" in raised.value.message
 
 
+@pytest.fixture(scope="module")
+def h2c_gateway(server: ServerProcess) -> Iterator[GatewayProcess]:
+    process = GatewayProcess(server.address, "--h2c")
+    yield process
+    assert process.stop() == 0
+
+
 @pytest.mark.parametrize("protocol", ["connect", "grpcweb", "grpc"])
-def test_a_stream_over_h2c_is_forwarded(gateway, stub, protocol) -> None:
+def test_a_stream_over_h2c_is_forwarded(h2c_gateway, stub, protocol) -> None:
+    gateway = h2c_gateway
     texts = {"a": "Angela Merkel met Emmanuel Macron in Berlin.", "b": "Tokyo.", "c": "Nothing here."}
     data = "\n".join(json.dumps({"document": {"id": key, "text": text}}) for key, text in texts.items())
     completed = subprocess.run(

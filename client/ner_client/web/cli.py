@@ -193,6 +193,7 @@ CHECKS: dict[str, Callable[[Any], Any]] = {
     "cert_file": _readable_file,
     "key_file": _readable_file,
     "id_token": _boolean,
+    "h2c": _boolean,
     "host": _host,
     "port": _integer(0, 65535),
     "allowed_origins": _origins,

@@ -1,5 +1,6 @@
 """JSON-lines logging on stdout, in the shape Cloud Logging reads (`severity`, `message`), as the
-server writes it; hypercorn's own loggers go through the same handler."""
+server writes it; uvicorn's and hypercorn's own loggers go through the same handler (uvicorn's
+terminal-coloured copy of a message is left out)."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
         }
         for key, value in vars(record).items():
-            if key not in _STANDARD_ATTRIBUTES and not key.startswith("_"):
+            if key not in _STANDARD_ATTRIBUTES and not key.startswith("_") and key != "color_message":
                 entry[key] = value
         if record.exc_info:
             entry["stack_trace"] = self.formatException(record.exc_info)

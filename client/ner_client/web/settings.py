@@ -30,6 +30,11 @@ class GatewaySettings:
     id_token: bool = _setting(
         False, "send this account's Google ID token (a private Cloud Run service; needs the auth extra)"
     )
+    h2c: bool = _setting(
+        False,
+        "serve HTTP/2 over cleartext as well (hypercorn), for StreamExtractEntities and gRPC; "
+        "otherwise HTTP/1.1 only (uvicorn), which costs about 40% less CPU per call",
+    )
     host: str = _setting("0.0.0.0", "address to bind; 0.0.0.0 listens on every IPv4 interface")
     port: int = _setting(8080, "HTTP port; 0 picks a free one, logged (Cloud Run sets PORT)")
     allowed_origins: tuple[str, ...] = _setting(
