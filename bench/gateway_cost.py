@@ -3,10 +3,11 @@ service, in the same run on the same machine, at one concurrency.
 
     .venv/bin/python -m bench.gateway_cost [--seconds 10] [--rounds 3] [--concurrency 16]
 
-One `ner-server` and one `ner-web` in front of it. Per corpus (the short sentence, and the
-corpus's paragraphs) and per round: `ghz` calls ExtractEntities on the server (one HTTP/2
-connection), and `wrk` POSTs the same texts as Connect JSON to the gateway (one HTTP/1.1
-connection per call in flight), each for `--seconds`, the order swapped every other round.
+One `ner-server` and one `ner-web` in front of it (on uvicorn; on hypercorn with `--h2c`). Per
+corpus (the short sentence, and the corpus's paragraphs) and per round: `ghz` calls
+ExtractEntities on the server (one HTTP/2 connection), and `wrk` POSTs the same texts as Connect
+JSON to the gateway (one HTTP/1.1 connection per call in flight), each for `--seconds`, the order
+swapped every other round.
 Calls/s, p50 and p99 of each; the gateway's CPU seconds per call from /proc. Prints a table and
 writes JSON (default bench/results/gateway_cost.json). The ratio is the median over rounds.
 """
@@ -206,6 +207,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rounds", type=int, default=3, help="direct/gateway pairs per corpus")
     parser.add_argument("--concurrency", type=int, default=16, help="calls in flight")
     parser.add_argument("--workers", type=int, default=2, help="the server's worker processes")
+    parser.add_argument("--h2c", action="store_true", help="run the gateway with --h2c (hypercorn)")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "gateway_cost.json")
     args = parser.parse_args(argv)
     source, paragraph_texts = paragraphs()
@@ -219,7 +221,8 @@ def main(argv: list[str] | None = None) -> None:
     server = ServerProcess(["--workers", str(args.workers)])
     try:
         server.wait_serving()
-        gateway = GatewayProcess(server.address, "--max-calls", str(4 * args.concurrency))
+        extra = ["--h2c"] if args.h2c else []
+        gateway = GatewayProcess(server.address, "--max-calls", str(4 * args.concurrency), *extra)
         try:
             for texts in corpora.values():  # warm-up: both paths, every text seen once
                 direct(server.address, texts, args.concurrency, 2)

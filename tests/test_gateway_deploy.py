@@ -85,9 +85,11 @@ def test_the_client_distribution_needs_no_spacy_for_the_gateway() -> None:
     assert any(name.startswith("connect-python==") for name in needed)
 
 
-def test_the_port_is_h2c_on_the_port_the_gateway_stage_exposes(container: dict[str, Any]) -> None:
+def test_the_port_is_http1_on_the_port_the_gateway_stage_exposes(container: dict[str, Any]) -> None:
     [port] = container["ports"]
-    assert port["name"] == "h2c"
+    env = {item["name"]: item["value"] for item in container["env"]}
+    # HTTP/1.1 to the container suits the default server; h2c would need NER_WEB_H2C=true.
+    assert port["name"] == "http1" and "NER_WEB_H2C" not in env
     exposed = re.search(r"^EXPOSE (\d+)$", gateway_stage(), re.MULTILINE)
     assert exposed is not None and port["containerPort"] == int(exposed.group(1))
 
