@@ -20,9 +20,10 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from ner_server.loading import load_pipeline
-from ner_server.model import MODEL_PROCESS_ENV, Recognizer
-from ner_server.settings import Settings
+from ner_server.front.settings import Settings
+from ner_server.shared.worker_config import MODEL_PROCESS_ENV
+from ner_server.worker.loading import load_pipeline
+from ner_server.worker.recognizer import Recognizer
 
 from bench import corpus as corpora
 from bench.memory import tree_memory

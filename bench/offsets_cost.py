@@ -3,7 +3,7 @@
 Runs the model (as the server loads it: `--pipeline entities`, numpy matmul, one BLAS thread) once over
 each corpus and keeps the Docs. Then it times what a worker does after the model for every Doc:
 the entity records, the protobuf entities and the serialized answer,
-  with     the server's code (`model._records`, `convert.entities`): code point, UTF-8 and UTF-16
+  with     the server's code (`recognizer._records`, `runner.entity_messages`): code point, UTF-8 and UTF-16
            offsets
   without  the same steps with code point and UTF-8 offsets only (the code before UTF-16 offsets,
            kept here as the baseline)
@@ -29,9 +29,10 @@ from collections.abc import Iterator, Sequence
 from typing import Any, NamedTuple
 
 from ner_client.proto import ner_pb2
-from ner_server import convert
-from ner_server.loading import load_pipeline
-from ner_server.model import MODEL_PROCESS_ENV, STANDARD_MODEL, _records
+from ner_server.shared.worker_config import MODEL_PROCESS_ENV
+from ner_server.worker.loading import STANDARD_MODEL, load_pipeline
+from ner_server.worker.recognizer import _records
+from ner_server.worker.runner import entity_messages
 
 from bench import corpus
 from bench.corpus import ROOT
@@ -96,7 +97,7 @@ def answer_without(doc: Any) -> bytes:
 
 
 def answer_with(doc: Any) -> bytes:
-    entities = convert.entities(list(_records(doc.text, doc.ents)), None)
+    entities = entity_messages(list(_records(doc.text, doc.ents)), None)
     serialized: bytes = ner_pb2.ExtractEntitiesResponse(entities=entities).SerializeToString()
     return serialized
 

@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ner_server.settings import Settings
+from ner_server.front.settings import Settings
 
 from bench import ceiling, extras, front, machine, markdown, paired, plots, report, service, targets
 from bench import corpus as corpora
@@ -212,7 +212,7 @@ def measure_corpus(
 
 def measure_workers(args: argparse.Namespace, workers: int, starts: list[float]) -> dict[str, Any]:
     """Every per-corpus part and the front capacity with `workers` server workers (= ceiling processes)."""
-    from ner_server.cli import parse_settings
+    from ner_server.front.cli import parse_settings
 
     chosen = parse_settings(
         ["--workers", str(workers), "--pipeline", args.pipeline, *args.server_args.split()]

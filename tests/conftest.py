@@ -77,7 +77,7 @@ def stub(channel: grpc.Channel) -> ner_pb2_grpc.NerServiceStub:
 def nlp():
     """The same pipeline as the server's default, in this process and as spaCy ships it (blis,
     while the server multiplies through numpy): the reference for fidelity."""
-    from ner_server.loading import load_pipeline
+    from ner_server.worker.loading import load_pipeline
 
     return load_pipeline("en_core_web_md", "entities", matmul="blis")
 

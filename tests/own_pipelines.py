@@ -79,7 +79,7 @@ CUSTOM_TEXTS = [
 def en_core_web_md_with_ruler(root: Path, where: str, patterns: list[dict[str, Any]]) -> Path:
     """A copy of en_core_web_md with an entity_ruler `where` ("before" or "after") its ner."""
     import spacy
-    from ner_server.loading import resolve_model
+    from ner_server.worker.loading import resolve_model
 
     nlp = spacy.load(resolve_model("en_core_web_md"))
     ruler = nlp.add_pipe("entity_ruler", **{where: "ner"})

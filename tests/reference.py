@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from ner_server.model import Recognizer
+from ner_server.worker.recognizer import Recognizer
 
 Row = tuple[str, str, int, int, int, int, int, int, int, int]
 
 
 def expected_rows(nlp: Any, texts: Sequence[str]) -> list[list[Row]]:
-    return [[tuple(record) for record in records] for records in Recognizer(nlp, keep_words=0).extract(texts)]  # type: ignore[misc]
+    return [rows(records) for records in Recognizer(nlp, keep_words=0).extract(texts)]
 
 
 def rows(entities: Iterable[Any]) -> list[Row]:

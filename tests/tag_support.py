@@ -89,7 +89,7 @@ def with_extra_fields(documents: Sequence[dict[str, str]]) -> list[dict[str, Any
 
 def expected_rows(nlp: Any, rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """What `ner-tag` must write for `rows`: in-process spaCy's entities, other fields kept, text dropped."""
-    from ner_server.model import Recognizer
+    from ner_server.worker.recognizer import Recognizer
 
     recognizer = Recognizer(nlp, keep_words=0)
 
@@ -97,7 +97,7 @@ def expected_rows(nlp: Any, rows: Sequence[dict[str, Any]]) -> list[dict[str, An
     for start in range(0, len(rows), 64):
         chunk = rows[start : start + 64]
         for row, records in zip(chunk, recognizer.extract([row["text"] for row in chunk]), strict=True):
-            entities = [record._asdict() for record in records]
+            entities = [record.as_dict() for record in records]
             expected.append(
                 {
                     "id": row["id"],

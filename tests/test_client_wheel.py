@@ -157,7 +157,7 @@ def test_the_wheels_split_the_packages_and_share_one_version(wheels: dict[str, W
         "ner_client/py.typed",
     } <= client.names
     assert not any(name.startswith("ner_server/") for name in client.names)
-    assert "ner_server/servicer.py" in server.names
+    assert "ner_server/front/servicer.py" in server.names
     assert not any(name.startswith("ner_client/") for name in server.names)
     # The gateway (the web extra) asks the service's health and reads rich statuses; the client
     # proper needs neither.

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 import yaml
-from ner_server.server import HEALTH_NAMES
-from ner_server.settings import Settings
+from ner_server.front.server import HEALTH_NAMES
+from ner_server.front.settings import Settings
 
 from tests.conftest import ROOT
 

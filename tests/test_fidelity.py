@@ -103,7 +103,7 @@ def full_server() -> Iterator[ServerProcess]:
 
 @pytest.fixture(scope="module")
 def full_nlp() -> Any:
-    from ner_server.loading import load_pipeline
+    from ner_server.worker.loading import load_pipeline
 
     return load_pipeline("en_core_web_md", "full", matmul="blis")
 

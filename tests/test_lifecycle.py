@@ -174,7 +174,7 @@ def test_port_comes_from_the_port_environment_variable() -> None:
 
 
 def test_code_files_come_from_repeated_flags_or_from_ner_code(monkeypatch: pytest.MonkeyPatch) -> None:
-    from ner_server.cli import parse_settings
+    from ner_server.front.cli import parse_settings
 
     assert parse_settings([]).code == ()
     assert parse_settings(["--code", "a.py", "--code", "b.py"]).code == ("a.py", "b.py")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hypothesis import given
 from hypothesis import strategies as st
-from ner_server.offsets import encoded_offsets
+from ner_server.worker.offsets import encoded_offsets
 
 
 def test_ascii_offsets_are_unchanged() -> None:

@@ -17,7 +17,7 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2
 from ner_client.proto import ner_pb2, ner_pb2_grpc
-from ner_server.tracing import TRACE_FIELD
+from ner_server.front.tracing import TRACE_FIELD
 
 from tests import texts
 from tests.support import ServerProcess, stopped, unread_bytes, wait_until

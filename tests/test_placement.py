@@ -7,7 +7,7 @@ import os
 
 import pytest
 from ner_client.proto import ner_pb2
-from ner_server.model import MODEL_PROCESS_ENV
+from ner_server.shared.worker_config import MODEL_PROCESS_ENV
 
 from tests import texts
 from tests.support import ServerProcess

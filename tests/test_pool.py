@@ -11,12 +11,11 @@ from collections.abc import Awaitable, Callable, Sequence
 
 import pytest
 from ner_client.proto import ner_pb2
-from ner_server.batcher import Batcher, BatchLimits
-from ner_server.errors import DeadlineExceeded, Unavailable
+from ner_server.front.batcher import Batcher, BatchLimits
+from ner_server.front.settings import Settings
 from ner_server.pool import WorkerPool
-from ner_server.pool.messages import Answer, JobKind, Outcome, Refused
-from ner_server.server import pool_arguments
-from ner_server.settings import Settings
+from ner_server.shared.errors import DeadlineExceeded, Unavailable
+from ner_server.shared.messages import Answer, JobKind, Outcome, Refused
 
 from tests.support import child_pids
 
@@ -59,7 +58,7 @@ def run_with_pool(workers: int, body: Callable[[WorkerPool, Batcher, Batches], A
 
         pool = WorkerPool(
             size=workers,
-            model_args=pool_arguments(Settings(workers=workers)),
+            config=Settings(workers=workers).worker_config(),
             pin_workers=False,
             on_readiness=on_readiness,
         )

@@ -10,7 +10,7 @@ from typing import Any
 import grpc
 import pytest
 from ner_client.proto import ner_pb2, ner_pb2_grpc
-from ner_server.tracing import TRACE_FIELD, trace_id
+from ner_server.front.tracing import TRACE_FIELD, trace_id
 
 from tests.support import ServerProcess
 

@@ -20,13 +20,13 @@ def made_up(index: int) -> str:
 
 @pytest.fixture()
 def fresh_nlp() -> Any:
-    from ner_server.loading import load_pipeline
+    from ner_server.worker.loading import load_pipeline
 
     return load_pipeline("en_core_web_md", "entities", matmul="numpy")
 
 
 def test_words_are_kept_up_to_the_limit_and_then_each_batch_is_freed(fresh_nlp: Any) -> None:
-    from ner_server.model import Recognizer
+    from ner_server.worker.recognizer import Recognizer
 
     vocab, strings = fresh_nlp.vocab, fresh_nlp.vocab.strings
     recognizer = Recognizer(fresh_nlp, keep_words=LIMIT)
@@ -45,7 +45,7 @@ def test_words_are_kept_up_to_the_limit_and_then_each_batch_is_freed(fresh_nlp: 
 
 
 def test_the_entities_are_the_same_whether_the_words_are_kept_or_not(fresh_nlp: Any, nlp: Any) -> None:
-    from ner_server.model import Recognizer
+    from ner_server.worker.recognizer import Recognizer
 
     sample = [document["text"] for document in texts.PARAGRAPHS[:12]]
     keeping = Recognizer(fresh_nlp, keep_words=LIMIT)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 
 from fastapi import FastAPI
-from ner_server.loading import load_pipeline
+from ner_server.worker.loading import load_pipeline
 from pydantic import BaseModel
 
 nlp = load_pipeline(

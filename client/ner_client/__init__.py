@@ -8,11 +8,20 @@
 The generated protobuf and gRPC modules are `ner_client.proto.ner_pb2` and
 `ner_client.proto.ner_pb2_grpc`; `ner_client.status` has the status codes' numbers and which of
 them are worth retrying. `ner-tag` (`ner_client.tag`) is built on `AsyncNerClient`.
+
+The names below are imported when first used, so that `ner_client.proto.ner_pb2` and
+`ner_client.entity` load without gRPC (the server's model processes use them and must not).
 """
 
-from ner_client.aio import AsyncNerClient
-from ner_client.client import NerClient
-from ner_client.types import Document, DocumentError, DocumentResult, Entity, Limits, ModelInfo
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ner_client.aio import AsyncNerClient
+    from ner_client.client import NerClient
+    from ner_client.types import Document, DocumentError, DocumentResult, Entity, Limits, ModelInfo
 
 __all__ = [
     "AsyncNerClient",
@@ -24,3 +33,20 @@ __all__ = [
     "ModelInfo",
     "NerClient",
 ]
+
+_MODULES = {
+    "AsyncNerClient": "ner_client.aio",
+    "NerClient": "ner_client.client",
+    **{name: "ner_client.types" for name in __all__ if name not in ("AsyncNerClient", "NerClient")},
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _MODULES.get(name)
+    if module is None:
+        raise AttributeError(f"module 'ner_client' has no attribute {name!r}")
+    return getattr(import_module(module), name)
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

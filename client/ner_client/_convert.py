@@ -5,27 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from ner_client import status
+from ner_client.entity import from_message
 from ner_client.proto import ner_pb2
 from ner_client.types import Document, DocumentError, DocumentResult, Entity, Limits, ModelInfo
 
 
-def entity(message: ner_pb2.Entity) -> Entity:
-    return Entity(
-        text=message.text,
-        label=message.label,
-        start_char=message.start_char,
-        end_char=message.end_char,
-        start_byte=message.start_byte,
-        end_byte=message.end_byte,
-        start_token=message.start_token,
-        end_token=message.end_token,
-        start_utf16=message.start_utf16,
-        end_utf16=message.end_utf16,
-    )
-
-
 def entities(messages: Iterable[ner_pb2.Entity]) -> list[Entity]:
-    return [entity(message) for message in messages]
+    return [from_message(message) for message in messages]
 
 
 def document_result(message: ner_pb2.DocumentEntities) -> DocumentResult:

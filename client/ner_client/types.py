@@ -6,38 +6,9 @@ from dataclasses import dataclass
 
 import grpc
 
+from ner_client.entity import Entity
 
-@dataclass(frozen=True, slots=True)
-class Entity:
-    """One entity. Offsets are end-exclusive; `*_char` count code points (they slice a Python
-    str), `*_byte` UTF-8 bytes, `*_utf16` UTF-16 code units (they slice a JavaScript, Java or C#
-    string)."""
-
-    text: str
-    label: str
-    start_char: int
-    end_char: int
-    start_byte: int
-    end_byte: int
-    start_token: int
-    end_token: int
-    start_utf16: int
-    end_utf16: int
-
-    def as_dict(self) -> dict[str, str | int]:
-        """The fields by name, as `ner-tag` writes them (ready for `json.dumps`)."""
-        return {
-            "text": self.text,
-            "label": self.label,
-            "start_char": self.start_char,
-            "end_char": self.end_char,
-            "start_byte": self.start_byte,
-            "end_byte": self.end_byte,
-            "start_token": self.start_token,
-            "end_token": self.end_token,
-            "start_utf16": self.start_utf16,
-            "end_utf16": self.end_utf16,
-        }
+__all__ = ["Document", "DocumentError", "DocumentResult", "Entity", "Limits", "ModelInfo"]
 
 
 @dataclass(frozen=True, slots=True)

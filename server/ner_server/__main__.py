@@ -1,3 +1,5 @@
-from ner_server.cli import main
+"""`python -m ner_server`: the same as `ner-server`."""
+
+from ner_server.front.cli import main
 
 main()

@@ -13,8 +13,9 @@ import os
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from ner_server.model import ModelInfo
-from ner_server.pool.handles import ForkServer, ModelLoadFailed, Worker, WorkerDied
+from ner_server.pool.processes import ForkServer, ModelLoadFailed, Worker, WorkerDied
+from ner_server.shared.model_info import ModelInfo
+from ner_server.shared.worker_config import WorkerConfig
 
 log = logging.getLogger(__name__)
 
@@ -29,13 +30,13 @@ class WorkerPool:
         self,
         *,
         size: int,
-        model_args: list[str],
+        config: WorkerConfig,
         pin_workers: bool,
         on_readiness: Callable[[bool], Awaitable[None]],
         on_restart: Callable[[str], None] = lambda process: None,
     ) -> None:
         self.size = size
-        self._model_args = model_args
+        self._config = config
         self._on_readiness = on_readiness
         self._on_restart = on_restart
         self._pin_workers = pin_workers
@@ -49,7 +50,7 @@ class WorkerPool:
 
     async def start(self) -> ModelInfo:
         """Start the fork server, wait for the model, and start filling every slot."""
-        self._fork_server, info = await ForkServer.start(self._model_args)
+        self._fork_server, info = await ForkServer.start(self._config)
         self._tasks = [
             asyncio.create_task(self._keep_filled(slot), name=f"slot-{slot}") for slot in range(self.size)
         ]
@@ -100,7 +101,7 @@ class WorkerPool:
             replacement = None
             while replacement is None:
                 try:
-                    replacement, _ = await ForkServer.start(self._model_args)
+                    replacement, _ = await ForkServer.start(self._config)
                 except (ModelLoadFailed, OSError) as error:
                     log.error("could not start a fork server: %s", error)
                     await asyncio.sleep(RETRY_SECONDS)

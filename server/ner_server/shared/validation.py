@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 
-from ner_server.errors import InvalidArgument
+from ner_server.shared.errors import InvalidArgument
 
 
 def check_text(text: str, field: str, max_chars: int) -> None:

@@ -10,10 +10,11 @@ import sys
 from collections.abc import Sequence
 from dataclasses import fields
 
-from ner_server.logs import configure_logging
+from ner_server.front.server import serve
+from ner_server.front.settings import Settings
+from ner_server.front.tracing import trace_fields
 from ner_server.pool import ModelLoadFailed
-from ner_server.server import serve
-from ner_server.settings import Settings
+from ner_server.shared.logs import configure_logging
 
 log = logging.getLogger("ner_server")
 
@@ -70,7 +71,7 @@ def _parse_bool(value: str | bool) -> bool:
 
 def main(argv: Sequence[str] | None = None) -> None:
     settings = parse_settings(argv)
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, trace_fields)
     try:
         asyncio.run(serve(settings))
     except ModelLoadFailed as error:

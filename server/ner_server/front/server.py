@@ -11,14 +11,14 @@ from dataclasses import dataclass
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
-from ner_server.batcher import Batcher, BatchLimits
-from ner_server.handlers import SERVICE, add_ner_service
-from ner_server.metrics import Metrics
-from ner_server.model import ModelInfo
+from ner_server.front.batcher import Batcher, BatchLimits
+from ner_server.front.metrics import Metrics
+from ner_server.front.reflection import enable_reflection
+from ner_server.front.registration import SERVICE, add_ner_service
+from ner_server.front.servicer import NerServicer
+from ner_server.front.settings import Settings
 from ner_server.pool import WorkerPool
-from ner_server.reflection import enable_reflection
-from ner_server.servicer import NerServicer
-from ner_server.settings import Settings
+from ner_server.shared.model_info import ModelInfo
 
 log = logging.getLogger(__name__)
 
@@ -47,17 +47,6 @@ class RunningServer:
         await self.pool.stop()
 
 
-def pool_arguments(settings: Settings) -> list[str]:
-    """What the fork server needs to know (see `pool.forkserver`)."""
-    return [
-        *("--model", settings.model, "--pipeline", settings.pipeline, "--matmul", settings.matmul),
-        *("--max-text-chars", str(settings.max_text_chars), "--log-level", settings.log_level),
-        *("--keep-words", str(settings.keep_words)),
-        *("--spin-seconds", str(settings.worker_spin_seconds), "--nice", str(settings.worker_nice)),
-        *(argument for path in settings.code for argument in ("--code", path)),
-    ]
-
-
 async def start_server(settings: Settings) -> RunningServer:
     """Listen at once (health NOT_SERVING) and bring the workers up in the background."""
     metrics = Metrics() if settings.metrics_port else Metrics.off()
@@ -80,7 +69,7 @@ async def start_server(settings: Settings) -> RunningServer:
 
     pool = WorkerPool(
         size=settings.workers,
-        model_args=pool_arguments(settings),
+        config=settings.worker_config(),
         pin_workers=settings.pin_workers,
         on_readiness=on_readiness,
         on_restart=metrics.restarted,

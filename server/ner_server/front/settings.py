@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ner_server.model import MATMULS, PIPELINES
-from ner_server.tls import TlsFiles
+from ner_server.front.tls import TlsFiles
+from ner_server.shared.worker_config import MATMULS, PIPELINES, WorkerConfig
 
 
 def available_cpus() -> int:
@@ -128,6 +128,20 @@ class Settings:
             return None
         return TlsFiles(
             Path(self.tls_cert), Path(self.tls_key), Path(self.tls_client_ca) if self.tls_client_ca else None
+        )
+
+    def worker_config(self) -> WorkerConfig:
+        """What the model processes need of these settings."""
+        return WorkerConfig(
+            model=self.model,
+            pipeline=self.pipeline,
+            matmul=self.matmul,
+            code=self.code,
+            keep_words=self.keep_words,
+            max_text_chars=self.max_text_chars,
+            log_level=self.log_level,
+            spin_seconds=self.worker_spin_seconds,
+            nice=self.worker_nice,
         )
 
     def tls_problem(self) -> str | None:

@@ -15,8 +15,8 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from ner_server.model import ModelInfo
-from ner_server.pool.messages import Answer
+from ner_server.shared.messages import Answer
+from ner_server.shared.model_info import ModelInfo
 
 log = logging.getLogger(__name__)
 

@@ -1,5 +1,5 @@
 """NerService in the front: routes serialized documents to the batcher and answers come back
-serialized. Never parses a document it sends on, never calls spaCy (`answers` does, in a worker).
+serialized. Never parses a document it sends on, never calls spaCy (`worker.runner` does, in a worker).
 """
 
 from __future__ import annotations
@@ -12,20 +12,19 @@ import grpc
 from google.protobuf.message import DecodeError
 from ner_client.proto import ner_pb2
 
-from ner_server import convert
-from ner_server.answers import MALFORMED
-from ner_server.batcher import Batcher
-from ner_server.errors import InvalidArgument, NerError, Overloaded, Unavailable, error_from
-from ner_server.model import ModelInfo
-from ner_server.pool.messages import JobKind, Outcome, Refused
-from ner_server.settings import Settings
-from ner_server.validation import check_batch_size, check_text, label_filter
+from ner_server.front import convert
+from ner_server.front.batcher import Batcher
+from ner_server.front.settings import Settings
+from ner_server.shared.errors import MALFORMED, InvalidArgument, NerError, Overloaded, Unavailable, error_from
+from ner_server.shared.messages import JobKind, Outcome, Refused
+from ner_server.shared.model_info import ModelInfo
+from ner_server.shared.validation import check_batch_size, check_text, label_filter
 
 _END = object()
 
 
 class NerServicer:
-    """The four NerService methods; every request and response is bytes (see `handlers`)."""
+    """The four NerService methods; every request and response is bytes (see `registration`)."""
 
     def __init__(self, settings: Settings, batcher: Batcher, model: asyncio.Future[ModelInfo]) -> None:
         self._settings = settings

@@ -1,7 +1,7 @@
 """Domain errors: what went wrong, with the google.rpc code and a message safe to show the caller.
 
 Free of gRPC, so the worker processes (forked from a process that must never load gRPC) raise
-and report the same errors as the front. `status.py` turns them into gRPC statuses.
+and report the same errors as the front. `front.error_status` turns them into gRPC statuses.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from typing import Any
 from google.rpc import code_pb2, error_details_pb2
 
 __all__ = [
+    "MALFORMED",
     "DeadlineExceeded",
     "InferenceFailed",
     "InvalidArgument",
@@ -19,6 +20,9 @@ __all__ = [
     "Unavailable",
     "error_from",
 ]
+
+#: Why a request that does not parse is refused (both the front and the workers parse requests).
+MALFORMED = "the request is not a valid protobuf message (for example a string field holds invalid UTF-8)"
 
 
 class NerError(Exception):

@@ -10,13 +10,15 @@ from __future__ import annotations
 from enum import IntEnum
 from typing import NamedTuple
 
-from ner_server.model import ModelInfo
+from ner_server.shared.model_info import ModelInfo
+from ner_server.shared.worker_config import WorkerConfig
 
 __all__ = [
     "Answer",
     "Batch",
     "JobKind",
     "LoadFailed",
+    "LoadModel",
     "ModelLoaded",
     "Outcome",
     "Refused",
@@ -24,6 +26,11 @@ __all__ = [
     "Spawned",
     "WorkerReady",
 ]
+
+
+# Front -> fork server, first and once: how to load the model and run the workers.
+class LoadModel(NamedTuple):
+    config: WorkerConfig
 
 
 # Fork server -> front, once: the model is loaded, or it could not be.

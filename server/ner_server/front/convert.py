@@ -1,4 +1,5 @@
-"""Domain values to protobuf messages (serialized where they travel between processes)."""
+"""The front's protobuf: a batch call split into documents and joined again, a document no worker
+answered, and GetModelInfo."""
 
 from __future__ import annotations
 
@@ -7,43 +8,10 @@ from collections.abc import Iterable
 from google.protobuf.message import DecodeError
 from ner_client.proto import ner_pb2
 
-from ner_server.errors import NerError
-from ner_server.model import EntityRecord, ModelInfo
-from ner_server.settings import Settings
-
-
-def entities(records: Iterable[EntityRecord], labels: frozenset[str] | None) -> list[ner_pb2.Entity]:
-    return [
-        ner_pb2.Entity(
-            text=r.text,
-            label=r.label,
-            start_char=r.start_char,
-            end_char=r.end_char,
-            start_byte=r.start_byte,
-            end_byte=r.end_byte,
-            start_token=r.start_token,
-            end_token=r.end_token,
-            start_utf16=r.start_utf16,
-            end_utf16=r.end_utf16,
-        )
-        for r in records
-        if labels is None or r.label in labels
-    ]
-
-
-def document_entities(document_id: str, found: list[ner_pb2.Entity]) -> bytes:
-    """A serialized StreamExtractEntitiesResponse with one document's entities."""
-    result = ner_pb2.DocumentEntities(id=document_id, entities=found)
-    answer: bytes = ner_pb2.StreamExtractEntitiesResponse(result=result).SerializeToString()
-    return answer
-
-
-def document_error(document_id: str, error: NerError) -> bytes:
-    """A serialized StreamExtractEntitiesResponse saying why one document has no entities."""
-    failure = ner_pb2.DocumentError(code=error.code, message=error.message)
-    result = ner_pb2.DocumentEntities(id=document_id, error=failure)
-    answer: bytes = ner_pb2.StreamExtractEntitiesResponse(result=result).SerializeToString()
-    return answer
+from ner_server.front.settings import Settings
+from ner_server.shared.errors import NerError
+from ner_server.shared.model_info import ModelInfo
+from ner_server.shared.responses import document_error
 
 
 def failed_document(request: bytes, error: NerError) -> bytes:

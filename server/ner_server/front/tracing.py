@@ -2,8 +2,8 @@
 
 A call may carry `x-cloud-trace-context: TRACE_ID/SPAN_ID;o=1` (Cloud Run's front end adds it)
 or W3C `traceparent: 00-TRACE_ID-SPAN_ID-FLAGS`. While a call is handled `current_call` holds its
-context; only when a line is logged is its metadata read, and `logs.JsonFormatter` writes
-`projects/$GOOGLE_CLOUD_PROJECT/traces/TRACE_ID` as `logging.googleapis.com/trace`, the field Cloud
+context; only when a line is logged is its metadata read, and `trace_fields` adds
+`projects/$GOOGLE_CLOUD_PROJECT/traces/TRACE_ID` to it as `logging.googleapis.com/trace`, the field Cloud
 Logging uses to show a request's log lines under it. Without `GOOGLE_CLOUD_PROJECT` no trace field
 is written (Cloud Run does not set it; deploy/service.yaml does).
 """
@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from contextvars import ContextVar
 from typing import Any
 
-__all__ = ["TRACE_FIELD", "current_call", "current_trace", "trace_id"]
+__all__ = ["TRACE_FIELD", "current_call", "current_trace", "trace_fields", "trace_id"]
 
 TRACE_FIELD = "logging.googleapis.com/trace"
 
@@ -47,3 +47,9 @@ def current_trace() -> str | None:
         return None
     found = trace_id(context.invocation_metadata())
     return f"projects/{_PROJECT}/traces/{found}" if found else None
+
+
+def trace_fields() -> dict[str, str]:
+    """The trace field of a log line (see `shared.logs.ContextFields`), if the call has a trace."""
+    trace = current_trace()
+    return {} if trace is None else {TRACE_FIELD: trace}

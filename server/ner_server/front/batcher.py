@@ -18,22 +18,35 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from ner_server.errors import DeadlineExceeded, InferenceFailed, Overloaded, Unavailable
-from ner_server.pool import Worker, WorkerDied
-from ner_server.pool.messages import Answer, JobKind, Outcome
+from ner_server.pool import WorkerDied
+from ner_server.shared.errors import DeadlineExceeded, InferenceFailed, Overloaded, Unavailable
+from ner_server.shared.messages import Answer, JobKind, Outcome
 
 log = logging.getLogger(__name__)
 
-__all__ = ["BatchLimits", "BatchObserver", "Batcher", "WorkerSource"]
+__all__ = ["BatchLimits", "BatchObserver", "BatchWorker", "Batcher", "WorkerSource"]
+
+
+class BatchWorker(Protocol):
+    """What the batcher needs of a worker (`pool.Worker` is the real one)."""
+
+    @property
+    def usable(self) -> bool:
+        """Takes new batches."""
+        ...
+
+    async def run(self, kinds: bytes, requests: list[bytes]) -> Answer:
+        """The answer to these requests; raises WorkerDied if the worker exits first."""
+        ...
+
 
 #: Gives the usable worker of a slot, waiting while it is being (re)started.
-WorkerSource = Callable[[int], Awaitable[Worker]]
+WorkerSource = Callable[[int], Awaitable[BatchWorker]]
 
 
 class BatchObserver(Protocol):
@@ -70,6 +83,8 @@ class Batcher:
 
     def __init__(self, limits: BatchLimits, observer: BatchObserver) -> None:
         self._limits = limits
+        #: Every time the batcher reads, deadlines included, is the event loop's.
+        self._clock = asyncio.get_running_loop().time
         self._observer = observer
         self._queue: deque[_Waiting] = deque()
         self._queued_bytes = 0
@@ -133,7 +148,7 @@ class Batcher:
         )
 
     def _enqueue(self, kind: JobKind, request: bytes, deadline: float | None) -> asyncio.Future[Outcome]:
-        waiting = _Waiting(kind, request, deadline, time.monotonic())
+        waiting = _Waiting(kind, request, deadline, self._clock())
         self._queue.append(waiting)
         self._queued_bytes += len(request)
         if self._arrived is not None:
@@ -164,7 +179,7 @@ class Batcher:
                 self._in_flight -= len(batch)
                 self._requeue(batch)
                 continue
-            started = time.monotonic()
+            started = self._clock()
             try:
                 answer = await worker.run(
                     bytes(waiting.kind for waiting in batch), [waiting.request for waiting in batch]
@@ -181,7 +196,7 @@ class Batcher:
                 continue
             finally:
                 self._in_flight -= len(batch)
-            last_size, last_seconds = len(batch), time.monotonic() - started
+            last_size, last_seconds = len(batch), self._clock() - started
             self._observer.batch_answered(answer)
             for waiting, outcome in zip(batch, answer.outcomes, strict=True):
                 _settle(waiting, outcome)
@@ -200,11 +215,11 @@ class Batcher:
 
     async def _gather(self, target: int, seconds: float) -> None:
         """Wait up to `seconds` for the queue to hold `target` jobs; meanwhile no other lane is woken."""
-        deadline = time.monotonic() + seconds
+        deadline = self._clock() + seconds
         self._arrived = arrived = asyncio.Event()
         try:
             while len(self._queue) < target:
-                remaining = deadline - time.monotonic()
+                remaining = deadline - self._clock()
                 if remaining <= 0:
                     return
                 arrived.clear()
@@ -236,7 +251,7 @@ class Batcher:
                     await self._gather(target, window)
                 finally:
                     self._waking = False
-            now = asyncio.get_running_loop().time()
+            now = self._clock()
             queued = len(self._queue)
             share = min(
                 -(-queued // (len(self._idle) + 1)), -(-(queued + self._in_flight) // len(self._lanes))
@@ -244,7 +259,6 @@ class Batcher:
             batch: list[_Waiting] = []
             size = expired = abandoned = 0
             waits: list[float] = []
-            clock = time.monotonic()
             while self._queue and len(batch) < min(limits.max_documents, share):
                 waiting = self._queue[0]
                 job_size = len(waiting.request)
@@ -260,7 +274,7 @@ class Batcher:
                     expired += 1
                     continue
                 batch.append(waiting)
-                waits.append(clock - waiting.queued_at)
+                waits.append(now - waiting.queued_at)
                 size += job_size
             if expired or abandoned:
                 log.info(

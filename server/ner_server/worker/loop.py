@@ -11,16 +11,16 @@ import select
 import socket
 import time
 
-from ner_server.answers import Answerer
-from ner_server.pool import wire
-from ner_server.pool.messages import Batch, WorkerReady
+from ner_server.shared import wire
+from ner_server.shared.messages import Batch, WorkerReady
+from ner_server.worker.runner import BatchRunner
 
 WARM_UP_TEXT = "On Tuesday the Lisbon office of Example Corp hired 12 engineers for 3 million euros."
 
 
-def run_worker(answerer: Answerer, sock: socket.socket, spin_seconds: float) -> None:
+def run_worker(runner: BatchRunner, sock: socket.socket, spin_seconds: float) -> None:
     """Serve batches until the front process closes the socket."""
-    answerer.warm_up(WARM_UP_TEXT)
+    runner.warm_up(WARM_UP_TEXT)
     wire.send(sock, WorkerReady(os.getpid()))
     poller = select.poll()
     poller.register(sock, select.POLLIN)
@@ -30,7 +30,7 @@ def run_worker(answerer: Answerer, sock: socket.socket, spin_seconds: float) -> 
         if batch is None:
             break
         assert isinstance(batch, Batch)
-        wire.send(sock, answerer.answer(batch))
+        wire.send(sock, runner.answer(batch))
 
 
 def _spin_until_readable(poller: select.poll, seconds: float) -> None:

@@ -20,8 +20,8 @@ from google.rpc import code_pb2, status_pb2
 from grpc_status import rpc_status
 from ner_client import status as status_codes
 
-from ner_server.errors import NerError
-from ner_server.tracing import current_call
+from ner_server.front.tracing import current_call
+from ner_server.shared.errors import NerError
 
 log = logging.getLogger(__name__)
 

@@ -1,17 +1,17 @@
 """The fork server: loads the model once, then forks every worker from that loaded state.
 
-It is started as a fresh interpreter (`python -m ner_server.pool.forkserver`), so it has never
-touched gRPC: forking a process that runs gRPC's threads is unsafe, and forking from here keeps
-the model's memory shared copy-on-write by all workers, including ones that replace a dead one.
+It is started as a fresh interpreter (`python -m ner_server.worker.forkserver CONTROL_FD`), so it
+has never touched gRPC: forking a process that runs gRPC's threads is unsafe, and forking from here
+keeps the model's memory shared copy-on-write by all workers, including ones that replace a dead one.
 
-Control protocol on the inherited socket (messages in `messages`): first it sends ModelLoaded
-or LoadFailed; then for each Spawn it forks a worker and answers Spawned with the worker's
-socket attached. It exits when the front process closes the control socket.
+Control protocol on the inherited socket (messages in `shared.messages`): the front sends LoadModel
+with the WorkerConfig; the fork server answers ModelLoaded or LoadFailed; then for each Spawn it
+forks a worker and answers Spawned with the worker's socket attached. It exits when the front
+process closes the control socket.
 """
 
 from __future__ import annotations
 
-import argparse
 import ctypes
 import gc
 import logging
@@ -20,48 +20,40 @@ import signal
 import socket
 import sys
 
-from ner_server.answers import Answerer
-from ner_server.loading import PipelineUnusable, load_pipeline
-from ner_server.logs import configure_logging
-from ner_server.model import Recognizer, describe
-from ner_server.pool import wire
-from ner_server.pool.messages import LoadFailed, ModelLoaded, Spawn, Spawned
-from ner_server.pool.worker import WARM_UP_TEXT, run_worker
+from ner_server.shared import wire
+from ner_server.shared.logs import configure_logging
+from ner_server.shared.messages import LoadFailed, LoadModel, ModelLoaded, Spawn, Spawned
+from ner_server.worker.loading import PipelineUnusable, load_pipeline
+from ner_server.worker.loop import WARM_UP_TEXT, run_worker
+from ner_server.worker.recognizer import Recognizer, describe
+from ner_server.worker.runner import BatchRunner
 
 log = logging.getLogger(__name__)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--control-fd", type=int, required=True)
-    parser.add_argument("--model", required=True)
-    parser.add_argument("--pipeline", required=True)
-    parser.add_argument("--code", action="append", default=[])
-    parser.add_argument("--matmul", required=True)
-    parser.add_argument("--keep-words", type=int, required=True)
-    parser.add_argument("--max-text-chars", type=int, required=True)
-    parser.add_argument("--log-level", default="INFO")
-    parser.add_argument("--spin-seconds", type=float, default=0.0)
-    parser.add_argument("--nice", type=int, default=0)
-    args = parser.parse_args()
-    configure_logging(args.log_level)
     # The front process decides when everything stops; a Ctrl-C sent to the whole process group
     # must not kill the model processes while the front still answers in-flight documents.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    control = socket.socket(fileno=args.control_fd)
+    control = socket.socket(fileno=int(sys.argv[1]))
+    load = wire.receive(control)
+    if not isinstance(load, LoadModel):
+        sys.exit(1)  # the front went away before it said what to load
+    config = load.config
+    configure_logging(config.log_level)
     try:
-        nlp = load_pipeline(args.model, args.pipeline, matmul=args.matmul, code=args.code)
+        nlp = load_pipeline(config.model, config.pipeline, matmul=config.matmul, code=config.code)
         info = describe(nlp)
         labels = info.labels if info.labels_known else None
-        answerer = Answerer(Recognizer(nlp, args.keep_words), labels, args.max_text_chars)
-        answerer.warm_up(WARM_UP_TEXT)
+        runner = BatchRunner(Recognizer(nlp, config.keep_words), labels, config.max_text_chars)
+        runner.warm_up(WARM_UP_TEXT)
     except PipelineUnusable as error:
         wire.send(control, LoadFailed(str(error)))
         sys.exit(1)
     except Exception as error:
         log.exception("could not load the model")
-        wire.send(control, LoadFailed(f"could not load model {args.model!r}: {error}"))
+        wire.send(control, LoadFailed(f"could not load model {config.model!r}: {error}"))
         sys.exit(1)
     wire.send(control, ModelLoaded(info))
     _hand_back_freed_memory()
@@ -75,7 +67,7 @@ def main() -> None:
         if pid == 0:
             control.close()
             front_end.close()
-            _run_child(answerer, worker_end, request.cpu, args.spin_seconds, args.nice)
+            _run_child(runner, worker_end, request.cpu, config.spin_seconds, config.nice)
         worker_end.close()
         wire.send_with_fd(control, Spawned(pid), front_end.fileno())
         front_end.close()
@@ -91,7 +83,7 @@ def _hand_back_freed_memory() -> None:
 
 
 def _run_child(
-    answerer: Answerer, sock: socket.socket, cpu: int | None, spin_seconds: float, nice: int
+    runner: BatchRunner, sock: socket.socket, cpu: int | None, spin_seconds: float, nice: int
 ) -> None:
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     os.nice(nice)
@@ -99,7 +91,7 @@ def _run_child(
         _pin(cpu)
     status = 0
     try:
-        run_worker(answerer, sock, spin_seconds)
+        run_worker(runner, sock, spin_seconds)
     except Exception:
         log.exception("worker %d failed", os.getpid())
         status = 1

@@ -13,17 +13,19 @@ import os
 import socket
 import sys
 
-from ner_server.model import MODEL_PROCESS_ENV, ModelInfo
-from ner_server.pool import wire
-from ner_server.pool.messages import (
+from ner_server.shared import wire
+from ner_server.shared.messages import (
     Answer,
     Batch,
     LoadFailed,
+    LoadModel,
     ModelLoaded,
     Spawn,
     Spawned,
     WorkerReady,
 )
+from ner_server.shared.model_info import ModelInfo
+from ner_server.shared.worker_config import MODEL_PROCESS_ENV, WorkerConfig
 
 __all__ = ["ForkServer", "ModelLoadFailed", "Worker", "WorkerDied"]
 
@@ -123,21 +125,23 @@ class ForkServer:
         return self._process.pid
 
     @classmethod
-    async def start(cls, model_args: list[str]) -> tuple[ForkServer, ModelInfo]:
+    async def start(cls, config: WorkerConfig) -> tuple[ForkServer, ModelInfo]:
         """Start one and wait until it has loaded the model (ModelLoadFailed if it cannot)."""
         front_end, server_end = socket.socketpair()
         process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
-            "ner_server.pool.forkserver",
-            "--control-fd",
+            "ner_server.worker.forkserver",
             str(server_end.fileno()),
-            *model_args,
             pass_fds=(server_end.fileno(),),
             env={**os.environ, **MODEL_PROCESS_ENV},
         )
         server_end.close()
         fork_server = cls(process, front_end)
+        try:
+            wire.send(front_end, LoadModel(config))
+        except OSError:
+            pass  # it exited at once: the read below finds its end closed
         try:
             first = await asyncio.to_thread(wire.receive, front_end)
         except asyncio.CancelledError:
