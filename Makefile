@@ -24,6 +24,7 @@ help:
 	@echo "make bench  the full benchmark (see docs/benchmarks.md)"
 	@echo "make image-test  build the Dockerfile with buildah, run it with podman, check it (docs/deploy.md)"
 	@echo "make deploy PROJECT=... REGION=...  build with Cloud Build and deploy to Cloud Run (docs/deploy.md)"
+	@echo "make deploy PROJECT=... MODEL_DIR=path/to/pipeline  the same, serving your own pipeline"
 	@echo "make deploy-gateway PROJECT=... [PUBLIC=1]  the gateway and page as a second Cloud Run service (docs/deploy.md)"
 
 setup: $(VENV)/.installed tools
@@ -47,8 +48,10 @@ $(TOOLS)/bin/grpcurl:
 $(TOOLS)/bin/ghz:
 	GOBIN=$(TOOLS)/bin go install github.com/bojand/ghz/cmd/ghz@$(GHZ_VERSION)
 
+# npm at --loglevel warn: the progress and summary lines go, warnings such as EBADENGINE (a
+# package that wants a newer Node than this machine's) stay.
 $(TOOLS)/node_modules/.bin/buf:
-	npm install --silent --no-audit --no-fund --prefix $(TOOLS) @bufbuild/buf@$(BUF_VERSION)
+	npm install --loglevel warn --no-audit --no-fund --prefix $(TOOLS) @bufbuild/buf@$(BUF_VERSION)
 
 # The generated clients (clients/, README "Calling from other languages"): the protoc plugins that
 # `buf generate` runs (buf.gen.yaml), the Go module's dependencies, the TypeScript client's packages.
@@ -67,7 +70,7 @@ clients/go/.downloaded: clients/go/go.mod clients/go/go.sum
 	touch $@
 
 clients/typescript/node_modules/.package-lock.json: clients/typescript/package-lock.json
-	npm ci --silent --no-audit --no-fund --prefix clients/typescript
+	npm ci --loglevel warn --no-audit --no-fund --prefix clients/typescript
 
 # The gRPC server and, in front of it, the gateway with the page (docs/gateway.md). Ctrl-C stops
 # both; so does either one exiting.
@@ -96,10 +99,11 @@ protos: setup
 	$(VENV)/bin/python scripts/generate_connect.py
 	buf generate
 
-# The full benchmark (about 20 minutes; docs/benchmarks.md). wrk comes from Debian's packages.
+# The full benchmark (about 20 minutes; docs/benchmarks.md), into a new folder bench/results/<UTC time>-full-run/.
+# wrk comes from Debian's packages.
 bench: setup
 	command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
-	$(VENV)/bin/python -m bench.run
+	$(VENV)/bin/python -m bench.suite.run
 
 # The container image, built from the Dockerfile and run with podman (root; installs podman,
 # buildah, runc and debootstrap if missing). About 5 minutes the first time; `make test` runs it

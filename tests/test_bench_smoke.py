@@ -15,7 +15,7 @@ from tests.tag_support import write_jsonl
 
 def test_bench_quick_run_writes_results_and_plot(tmp_path: Path) -> None:
     require_tool("ghz")
-    from bench.run import main
+    from bench.suite.run import main
 
     corpus = write_jsonl(tmp_path / "project_paragraphs.jsonl", texts.PARAGRAPHS)
     # Two seconds a run, not less: ghz starts its --duration clock before it dials, and on a busy

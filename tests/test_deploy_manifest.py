@@ -1,13 +1,17 @@
-"""deploy/service.yaml, as `make deploy` renders it, holds what Cloud Run needs to run this server.
+"""deploy/service.yaml, as `make deploy` renders it, holds what Cloud Run needs to run this server;
+`make deploy MODEL_DIR=...` builds and deploys an image around the user's own pipeline.
 
 Nothing here reaches Google: the manifest is rendered by the same make target `make deploy` uses
-and its fields are checked against the server's own settings and the Dockerfile.
+and its fields are checked against the server's own settings and the Dockerfile. The own-pipeline
+build context is made by the target `make deploy` runs and checked file by file; the commands
+`make deploy` would run come from `make -n`.
 """
 
 from __future__ import annotations
 
 import re
 import subprocess
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,19 +19,25 @@ import yaml
 from ner_server.front.server import HEALTH_NAMES
 from ner_server.front.settings import Settings
 
+from tests import own_pipelines as made
 from tests.conftest import ROOT
 
 IMAGE = "europe-west1-docker.pkg.dev/demo-project/ner-grpc/ner-grpc:abc1234"
 
 
+def make(*arguments: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["make", "-s", "--no-print-directory", *arguments],
+        cwd=ROOT, capture_output=True, text=True, timeout=60, check=check,
+    )  # fmt: skip
+
+
 @pytest.fixture(scope="module")
 def rendered() -> str:
-    done = subprocess.run(
-        ["make", "-s", "--no-print-directory", "deploy-manifest", "PROJECT=demo-project",
-         "REGION=europe-west1", f"IMAGE={IMAGE}", "MIN_INSTANCES=1", "MAX_INSTANCES=7"],
-        cwd=ROOT, capture_output=True, text=True, timeout=60, check=True,
-    )  # fmt: skip
-    return done.stdout
+    return make(
+        "deploy-manifest", "PROJECT=demo-project", "REGION=europe-west1", f"IMAGE={IMAGE}",
+        "MIN_INSTANCES=1", "MAX_INSTANCES=7",
+    ).stdout  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -115,3 +125,106 @@ def test_dockerfile_runs_the_server_as_non_root_in_exec_form() -> None:
     user = re.search(r"^USER (\d+):(\d+)$", dockerfile, re.MULTILINE)
     assert user is not None and user.group(1) != "0"
     assert re.search(r"^ENV .*PYTHONUNBUFFERED=1", dockerfile, re.MULTILINE | re.DOTALL)
+
+
+@pytest.fixture(scope="module")
+def own_pipeline(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return made.blank_entity_ruler(tmp_path_factory.mktemp("project"))
+
+
+@pytest.fixture(scope="module")
+def pipeline_context(own_pipeline: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    context = tmp_path_factory.mktemp("context") / "pipeline-image"
+    make(
+        "deploy-pipeline-context", f"MODEL_DIR={own_pipeline}/", f"CODE={made.CUSTOM_CODE}",
+        f"PIPELINE_CONTEXT={context}", f"IMAGE={IMAGE}",
+    )  # fmt: skip
+    return context
+
+
+def files_under(folder: Path) -> dict[str, bytes]:
+    return {str(path.relative_to(folder)): path.read_bytes() for path in folder.rglob("*") if path.is_file()}
+
+
+def test_pipeline_image_is_the_project_image_plus_the_pipeline_and_its_code(
+    pipeline_context: Path, own_pipeline: Path
+) -> None:
+    assert (pipeline_context / "Dockerfile").read_text().splitlines() == [
+        f"FROM {IMAGE}",
+        "COPY blank-ruler /pipelines/blank-ruler",
+        "COPY code /pipelines/code",
+        "ENV NER_MODEL=/pipelines/blank-ruler NER_CODE=/pipelines/code/custom_components.py",
+    ]
+    assert files_under(pipeline_context / "blank-ruler") == files_under(own_pipeline)
+    assert files_under(pipeline_context / "code") == {"custom_components.py": made.CUSTOM_CODE.read_bytes()}
+
+
+def test_pipeline_build_context_reaches_cloud_build_whole(pipeline_context: Path) -> None:
+    # gcloud uploads what .gcloudignore lets through, or else what .gitignore does (the
+    # repository's lists build/); Docker then drops what .dockerignore lists.
+    patterns = [
+        line
+        for line in (pipeline_context / ".gcloudignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    assert patterns == []
+    assert not (pipeline_context / ".dockerignore").exists()
+    assert not (pipeline_context / ".gitignore").exists()
+    assert {path.name for path in pipeline_context.iterdir()} == {
+        ".gcloudignore", "Dockerfile", "blank-ruler", "code"
+    }  # fmt: skip
+
+
+def deploy_commands(own_pipeline: Path, context: Path) -> list[str]:
+    """What `make deploy MODEL_DIR=...` runs, in order (`make -n`: nothing runs)."""
+    done = make(
+        "-n", "deploy", "PROJECT=demo-project", "REGION=europe-west1", "SERVICE=my-ner",
+        "IMAGE_TAG=abc1234", f"MODEL_DIR={own_pipeline}", f"PIPELINE_CONTEXT={context}",
+    )  # fmt: skip
+    return [line for line in done.stdout.splitlines() if line.startswith(("gcloud ", "sed "))]
+
+
+def test_deploy_with_model_dir_builds_on_the_project_image_and_deploys_the_pipeline_image(
+    own_pipeline: Path, tmp_path: Path
+) -> None:
+    base = "europe-west1-docker.pkg.dev/demo-project/ner-grpc/ner-grpc:abc1234"
+    describe, submit, render, replace, _ = deploy_commands(own_pipeline, tmp_path / "context")
+    assert describe.startswith(f"gcloud artifacts docker images describe {base} ")
+    assert describe.endswith(
+        f"|| gcloud builds submit --project demo-project --region europe-west1 --tag {base} ."
+    )
+    found = re.fullmatch(
+        r"gcloud builds submit --project demo-project --region europe-west1 --tag (\S+) (\S+)", submit
+    )
+    assert found is not None, submit
+    pipeline_image, context = found.groups()
+    assert context == str(tmp_path / "context")
+    assert re.fullmatch(
+        r"europe-west1-docker\.pkg\.dev/demo-project/ner-grpc/my-ner:abc1234-[0-9a-f]{12}", pipeline_image
+    )
+    assert f"s|${{IMAGE}}|{pipeline_image}|g" in render
+    assert replace.startswith("gcloud run services replace build/service.yaml")
+
+
+def test_pipeline_image_tag_follows_the_pipelines_content(own_pipeline: Path, tmp_path: Path) -> None:
+    def tag() -> str:
+        return deploy_commands(own_pipeline, tmp_path / "context")[1].split(" --tag ")[1].split()[0]
+
+    before = tag()
+    assert tag() == before
+    patterns = own_pipeline / "entity_ruler" / "patterns.jsonl"
+    original = patterns.read_bytes()
+    try:
+        patterns.write_bytes(original + b'{"label":"ORG","pattern":"Wrenfield"}\n')
+        assert tag() != before
+    finally:
+        patterns.write_bytes(original)
+
+
+def test_deploy_refuses_a_model_dir_that_is_no_pipeline(tmp_path: Path) -> None:
+    done = make(
+        "deploy-pipeline-context", f"MODEL_DIR={tmp_path}", f"PIPELINE_CONTEXT={tmp_path}/c", check=False
+    )
+    assert done.returncode != 0
+    assert f"MODEL_DIR={tmp_path} is not a spaCy pipeline directory (no config.cfg in it)" in done.stdout
+    assert not (tmp_path / "c").exists()

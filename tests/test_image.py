@@ -168,30 +168,27 @@ def test_container_answers_equal_in_process_spacy(container: Container, nlp: Any
     container.facts["memory_peak_bytes"] = container.memory_bytes("peak")
 
 
-#: How docs/deploy.md builds the image around a pipeline directory: three lines on top of ours.
-OWN_PIPELINE_DOCKERFILE = """FROM {base}
-COPY my_pipeline /pipelines/my_pipeline
-ENV NER_MODEL=/pipelines/my_pipeline
-"""
-
-
 def test_an_image_built_around_a_users_pipeline_serves_that_pipeline(
     image: str, tmp_path: Path, facts: dict[str, Any]
 ) -> None:
+    """The build context `make deploy MODEL_DIR=...` hands Cloud Build, built here with buildah."""
     import spacy
 
     pipeline = made.blank_entity_ruler(tmp_path)
-    pipeline.rename(tmp_path / "my_pipeline")
-    (tmp_path / "Dockerfile").write_text(OWN_PIPELINE_DOCKERFILE.format(base=image))
+    pipeline = pipeline.rename(tmp_path / "my_pipeline")
+    context = tmp_path / "context"
+    subprocess.run(
+        ["make", "-s", "deploy-pipeline-context", f"MODEL_DIR={pipeline}", f"PIPELINE_CONTEXT={context}",
+         f"IMAGE={image}"],
+        cwd=ROOT, capture_output=True, text=True, timeout=60, check=True,
+    )  # fmt: skip
     tag = "localhost/ner-grpc:own-pipeline-test"
     started = time.monotonic()
-    podman(
-        "buildah", "bud", "--isolation", "chroot", "--pull=never", "--tag", tag, str(tmp_path), timeout=600
-    )
+    podman("buildah", "bud", "--isolation", "chroot", "--pull=never", "--tag", tag, str(context), timeout=600)
     facts["own_pipeline_build_seconds"] = round(time.monotonic() - started, 1)
     running = run_until_serving(tag, "ner-own-pipeline", facts)
     try:
-        nlp = spacy.load(tmp_path / "my_pipeline")
+        nlp = spacy.load(pipeline)
         with NerClient(running.address) as client:
             info = client.model_info()
             answers = [rows(client.extract(text)) for text in made.COMPANY_TEXTS]

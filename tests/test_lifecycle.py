@@ -8,9 +8,9 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import grpc
-import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from ner_client import NerClient
 from ner_client.proto import ner_pb2, ner_pb2_grpc
@@ -173,11 +173,14 @@ def test_port_comes_from_the_port_environment_variable() -> None:
         process.stdout.close()  # type: ignore[union-attr]
 
 
-def test_code_files_come_from_repeated_flags_or_from_ner_code(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_code_files_come_from_repeated_flags_or_from_ner_code(tmp_path: Path) -> None:
     from ner_server.front.cli import parse_settings
 
-    assert parse_settings([]).code == ()
-    assert parse_settings(["--code", "a.py", "--code", "b.py"]).code == ("a.py", "b.py")
-    monkeypatch.setenv("NER_CODE", "c.py:d.py")
-    assert parse_settings([]).code == ("c.py", "d.py")
-    assert parse_settings(["--code", "a.py"]).code == ("a.py",)
+    a, b, c, d = (tmp_path / f"{name}.py" for name in "abcd")
+    for path in (a, b, c, d):
+        path.write_text("")
+    assert parse_settings([], environ={}).code == ()
+    assert parse_settings(["--code", str(a), "--code", str(b)], environ={}).code == (str(a), str(b))
+    environ = {"NER_CODE": f"{c}:{d}"}
+    assert parse_settings([], environ=environ).code == (str(c), str(d))
+    assert parse_settings(["--code", str(a)], environ=environ).code == (str(a),)

@@ -191,3 +191,25 @@ def test_go_and_typescript_stubs_are_current(tmp_path) -> None:
     for path in GENERATED:
         fresh = (tmp_path / path).read_text()
         assert (ROOT / path).read_text() == fresh, f"{path} is stale: run `make protos`"
+
+
+def _lowest_node(requirement: str) -> tuple[int, ...]:
+    """The lowest Node version a `>=X.Y.Z` engines range admits."""
+    found = re.fullmatch(r"\s*>=\s*v?(\d+(?:\.\d+)*)\s*", requirement)
+    assert found is not None, f"an engines range this test does not read: {requirement!r}"
+    return tuple(int(part) for part in found.group(1).split("."))
+
+
+def test_typescript_packages_run_on_every_node_the_client_declares() -> None:
+    """No locked package asks for a newer Node than clients/typescript/package.json declares, so
+    `npm ci` on the oldest declared Node (20, this machine's) gives no EBADENGINE warning."""
+    declared = _lowest_node(json.loads((TS_CLIENT / "package.json").read_text())["engines"]["node"])
+    assert declared[:1] == (20,)
+    locked = json.loads((TS_CLIENT / "package-lock.json").read_text())["packages"]
+    wanted = {
+        path: _lowest_node(entry["engines"]["node"])
+        for path, entry in locked.items()
+        if path and isinstance(entry.get("engines"), dict) and "node" in entry["engines"]
+    }
+    assert wanted, "the lockfile names no engines: it was not made by npm 7 or later"
+    assert {path: version for path, version in wanted.items() if version > declared} == {}

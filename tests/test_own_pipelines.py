@@ -39,6 +39,8 @@ class Case:
     warning_says: str = "full pipeline"
     #: False when an entity-setting component lists no labels: the filter then takes any label.
     labels_known: bool = True
+    #: Why each running component runs, as the start log says (None: not checked word for word).
+    reasons: dict[str, str] | None = None
 
 
 CASES = {
@@ -57,8 +59,22 @@ CASES = {
         left_out=("lemmatizer",),
         rule_labels=("PRODUCT_LINE", "GADGET"),
         model_name="en_ruler_after_ner",
+        # The ruler reads POS; en_core_web_md's attribute_ruler maps TAG and DEP to POS.
+        reasons={
+            "tok2vec": "listened to by parser and tagger",
+            "tagger": "required for token.tag by attribute_ruler",
+            "parser": "required for token.dep by attribute_ruler",
+            "attribute_ruler": "required for token.pos by entity_ruler",
+            "ner": "sets entities",
+            "entity_ruler": "sets entities",
+        },
     ),
-    "trained-tok2vec-listener": Case(made.trained_listener, made.TRAINED_TEXTS, running=("tok2vec", "ner")),
+    "trained-tok2vec-listener": Case(
+        made.trained_listener,
+        made.TRAINED_TEXTS,
+        running=("tok2vec", "ner"),
+        reasons={"tok2vec": "listened to by ner", "ner": "sets entities"},
+    ),
     "blank-entity-ruler": Case(
         made.blank_entity_ruler, made.COMPANY_TEXTS, running=("entity_ruler",), rule_labels=("PRODUCT_LINE",)
     ),
@@ -83,6 +99,11 @@ CASES = {
         running=("entity_ruler", "drop_product_lines"),
         code=(str(made.CUSTOM_CODE),),
         warns_of="drop_product_lines",
+        reasons={
+            "entity_ruler": "sets entities",
+            "drop_product_lines": "the full pipeline runs: the entities changed without what spaCy's "
+            "metadata leaves out (see the WARNING)",
+        },
     ),
     "custom-component-without-labels": Case(
         made.custom_component_without_labels,
@@ -200,10 +221,13 @@ def test_an_unknown_label_is_refused_unless_the_pipeline_cannot_list_its_labels(
             assert client.extract(served.case.texts[0], ["NO_SUCH_LABEL"], timeout=60) == []
 
 
-def test_the_start_log_lists_the_components_that_run_and_those_left_out(served: Served) -> None:
+def test_the_start_log_lists_the_components_that_run_why_and_those_left_out(served: Served) -> None:
     [entry] = [entry for entry in served.server.log if entry.get("message") == "pipeline"]
     assert tuple(entry["running"]) == served.case.running
     assert tuple(entry["left_out"]) == served.case.left_out
+    assert list(entry["reasons"]) == list(served.case.running) and all(entry["reasons"].values())
+    if served.case.reasons is not None:
+        assert entry["reasons"] == served.case.reasons
     warnings = [entry for entry in served.server.log if entry["severity"] in ("WARNING", "ERROR")]
     if served.case.warns_of is None:
         assert warnings == []

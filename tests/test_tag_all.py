@@ -1,14 +1,17 @@
-"""`tag_all`: ner-tag's engine as a method of both clients, run against a real server."""
+"""`tag_all`: ner-tag's engine as a method of both clients, run against a real server (and against
+a port where nothing listens, for what it logs)."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
+import socket
 import threading
 from collections.abc import AsyncIterator
 from typing import Any
 
 from ner_client import AsyncNerClient, Document, NerClient
-from ner_client.tag.engine import BulkSettings
+from ner_client.bulk import BulkSettings
 
 from tests import texts
 from tests.support import ServerProcess
@@ -66,3 +69,42 @@ def test_blocking_tag_all_left_early_stops_its_thread(server: ServerProcess) -> 
         results.close()
     assert [result.id for result in first] == ["0", "1", "2", "3", "4"]
     assert not any(thread.name == "ner-tag-all" for thread in threading.enumerate())
+
+
+def test_tag_all_logs_an_unreachable_target_and_why_at_its_first_attempt() -> None:
+    with socket.socket() as probe:
+        probe.bind(("localhost", 0))
+        target = f"localhost:{probe.getsockname()[1]}"  # nothing listens once the probe is closed
+    records: list[logging.LogRecord] = []
+
+    async def run() -> bool:
+        told = asyncio.Event()
+
+        class Told(logging.Handler):
+            def emit(self, record: logging.LogRecord) -> None:
+                records.append(record)
+                told.set()
+
+        handler = Told(logging.INFO)
+        logger = logging.getLogger("ner_client.bulk")
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        try:
+            async with AsyncNerClient(target, retries=False) as client:
+                results = client.tag_all(["Kyoto is in Japan."], settings=BulkSettings(retry_budget=600))
+                job = asyncio.ensure_future(anext(results))
+                await asyncio.wait_for(told.wait(), 60)
+                still_trying = not job.done()
+                job.cancel()
+                await asyncio.gather(job, return_exceptions=True)
+                await results.aclose()
+                return still_trying
+        finally:
+            logger.removeHandler(handler)
+            logger.setLevel(logging.NOTSET)
+
+    assert asyncio.run(run()), "logged only once the retry budget was spent"
+    first = records[0]
+    assert first.levelno == logging.WARNING
+    assert first.getMessage().startswith(f"cannot reach {target}: connection refused")
+    assert "retrying for up to 600 s" in first.getMessage()

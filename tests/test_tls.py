@@ -3,21 +3,24 @@ and certificates rotated on disk without a restart. The CAs and certificates are
 
 from __future__ import annotations
 
+import asyncio
 import json
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-from ner_client import NerClient
+from ner_client import AsyncNerClient, NerClient
 
 from tests.certs import Authority, CertFiles, write_set
 from tests.conftest import require_tool
-from tests.support import ServerProcess
-from tests.tag_support import run_tag
+from tests.support import ServerProcess, wait_until
+from tests.tag_support import PipeLines, run_tag, start_tag
 
 TEXT = "Ines Duarte flew from Lisbon to Oslo to meet engineers from Equinor in May 2024."
 #: Every test channel gets its own subchannels, so each attempt below is a new connection.
@@ -221,7 +224,9 @@ def test_tls_flags_must_go_together(authorities) -> None:
             timeout=60,
         )
         assert completed.returncode == 2
-        assert "--tls-" in completed.stderr
+        [line] = (completed.stdout + completed.stderr).splitlines()
+        error = json.loads(line)
+        assert error["severity"] == "ERROR" and "--tls-" in error["message"]
 
 
 def test_rotated_certificates_serve_new_connections_without_a_restart(tmp_path: Path) -> None:
@@ -267,3 +272,148 @@ def test_blocking_tag_all_streams_over_mutual_tls_with_the_clients_own_files(
     assert [result.id for result in results] == [str(index) for index in range(len(texts))]
     assert {"Lisbon", "Oslo"} <= {entity.text for entity in results[0].entities}
     assert [entity.text for entity in results[1].entities] == ["Kyoto", "Japan"]
+
+
+def test_ner_tag_says_at_once_that_the_tls_handshake_failed(tls_server, authorities, tmp_path: Path) -> None:
+    _, other = authorities
+    source = tmp_path / "in.jsonl"
+    source.write_text(json.dumps({"id": "a", "text": TEXT}) + "\n", encoding="utf-8")
+    output = str(tmp_path / "out.jsonl")
+    args = [str(source), "-t", tls_server.address, "-o", output, "--ca-file", str(other.ca)]
+    command = start_tag([*args, "--retry-timeout", "600"])
+    notices = PipeLines(command.stderr)
+    try:
+        line = notices.wait_for("cannot reach")
+        assert command.poll() is None  # told at the first attempt, not once the budget is spent
+    finally:
+        command.kill()
+        command.wait()
+        notices.text()  # the reader is at the pipe's end
+        for pipe in (command.stdout, command.stderr):
+            if pipe is not None:
+                pipe.close()
+    assert line.startswith(f"ner-tag: cannot reach {tls_server.address}: TLS handshake failed"), line
+
+
+def test_ner_tag_without_a_client_certificate_hears_that_the_server_closed_the_connection(
+    mtls_server, authorities, tmp_path: Path
+) -> None:
+    files, _ = authorities
+    source = tmp_path / "in.jsonl"
+    source.write_text(json.dumps({"id": "a", "text": TEXT}) + "\n", encoding="utf-8")
+    output = str(tmp_path / "out.jsonl")
+    command = start_tag([str(source), "-t", mtls_server.address, "-o", output, "--ca-file", str(files.ca)])
+    notices = PipeLines(command.stderr)
+    try:
+        line = notices.wait_for("cannot reach")
+        assert command.poll() is None  # told at the first attempt, while it keeps trying
+    finally:
+        command.kill()
+        command.wait()
+        notices.text()
+        for pipe in (command.stdout, command.stderr):
+            if pipe is not None:
+                pipe.close()
+    assert line.startswith(f"ner-tag: cannot reach {mtls_server.address}: the server closed the connection")
+    assert "does it want TLS, or a client certificate?" in line, line
+
+
+def failed_call(target: str, **tls: Any) -> grpc.RpcError:
+    """The error a unary call, a stream and an asyncio call of the Python client each raise: all
+    three alike (their code and details), so one is returned."""
+    errors: list[grpc.RpcError] = []
+    with NerClient(target, timeout=10, **tls) as client:
+        for call in (client.model_info, lambda: list(client.stream([TEXT]))):
+            with pytest.raises(grpc.RpcError) as raised:
+                call()
+            errors.append(raised.value)
+
+    async def asynchronous() -> None:
+        async with AsyncNerClient(target, timeout=10, **tls) as client:
+            with pytest.raises(grpc.aio.AioRpcError) as raised:
+                await client.model_info()
+            errors.append(raised.value)
+
+    asyncio.run(asynchronous())
+    assert {(error.code(), error.details().rsplit("likely cause: ", 1)[-1]) for error in errors} == {
+        (errors[0].code(), errors[0].details().rsplit("likely cause: ", 1)[-1])
+    }, [error.details() for error in errors]
+    return errors[0]
+
+
+def test_client_without_a_certificate_is_told_the_server_may_require_one(mtls_server, authorities) -> None:
+    files, _ = authorities
+    error = failed_call(mtls_server.address, ca_file=files.ca)
+    assert error.code() == grpc.StatusCode.UNAVAILABLE
+    expected = (
+        "Socket closed; likely cause: the server ended the TLS handshake: it may require a client "
+        "certificate (mutual TLS: cert_file and key_file, --cert-file and --key-file)"
+    )
+    assert expected in error.details()
+
+
+def test_client_with_an_untrusted_certificate_is_told_the_server_may_not_trust_it(
+    mtls_server, authorities
+) -> None:
+    files, other = authorities
+    error = failed_call(
+        mtls_server.address, ca_file=files.ca, cert_file=other.client_cert, key_file=other.client_key
+    )
+    assert (
+        "likely cause: the server ended the TLS handshake: it may not trust this client's certificate"
+        in error.details()
+    )
+
+
+def test_client_that_does_not_trust_the_servers_ca_is_told_so(tls_server, authorities) -> None:
+    _, other = authorities
+    error = failed_call(tls_server.address, ca_file=other.ca)
+    assert "CERTIFICATE_VERIFY_FAILED" in error.details()
+    assert (
+        "likely cause: the server's certificate is not signed by a CA this client trusts" in error.details()
+    )
+
+
+def test_plaintext_client_of_a_tls_server_is_told_it_may_require_tls(tls_server) -> None:
+    error = failed_call(tls_server.address)
+    assert "likely cause: the server may require TLS (give tls=True or ca_file" in error.details()
+
+
+def test_tls_client_of_a_plaintext_server_is_told_it_does_not_speak_tls(server, authorities) -> None:
+    files, _ = authorities
+    error = failed_call(server.address, ca_file=files.ca)
+    assert "likely cause: the server does not speak TLS: connect in plaintext" in error.details()
+
+
+def test_client_of_a_port_where_nothing_listens_is_told_so() -> None:
+    with socket.socket() as bound:
+        bound.bind(("127.0.0.1", 0))
+        port = bound.getsockname()[1]
+    error = failed_call(f"127.0.0.1:{port}")
+    assert "Connection refused; likely cause: nothing listens at that address and port" in error.details()
+
+
+def test_mtls_server_logs_a_client_without_a_certificate_as_one_json_line_with_the_reason(
+    mtls_server, authorities
+) -> None:
+    files, _ = authorities
+    assert (
+        health_code(mtls_server.address, channel_credentials(files, client_cert=False)) != grpc.StatusCode.OK
+    )
+
+    def refusals() -> list[dict[str, Any]]:
+        return [
+            entry for entry in mtls_server.log if entry.get("reason") == "PEER_DID_NOT_RETURN_A_CERTIFICATE"
+        ]
+
+    wait_until(refusals, what="the server's log line about the refused handshake")
+    refusal = refusals()[0]
+    assert refusal["severity"] == "WARNING" and refusal["logger"] == "grpc.core"
+    assert refusal["message"] == (
+        "TLS handshake failed: the client sent no certificate, and this server requires one "
+        "(--tls-client-ca) (PEER_DID_NOT_RETURN_A_CERTIFICATE)"
+    )
+    assert "Handshake failed" in refusal["core_message"]
+    # Every line the server wrote, on stdout and stderr (merged by ServerProcess), is JSON.
+    assert [line for line in mtls_server.raw_log if not line.startswith("{")] == []
+    assert len(mtls_server.log) == len(mtls_server.raw_log)

@@ -5,6 +5,9 @@ The server never starts and answers empty: it exits non-zero, logs one ERROR lin
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 from tests import own_pipelines as made
@@ -43,9 +46,16 @@ def test_a_custom_factory_without_its_code_is_named_with_the_flag_that_brings_it
     assert "'ticker_entities'" in message and "--code" in message
 
 
-def test_a_code_file_that_is_not_there_is_named(tmp_path: Path) -> None:
-    message = refusal("--code", str(tmp_path / "nowhere.py"))
-    assert str(tmp_path / "nowhere.py") in message
+def test_a_code_file_that_is_not_there_is_named_before_the_server_listens(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "ner_server", "--port", "0", "--code", str(tmp_path / "nowhere.py")],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 2 and done.stderr == ""
+    [line] = done.stdout.splitlines()
+    error = json.loads(line)
+    assert error["severity"] == "ERROR" and error["flag"] == "--code"
+    assert f"{tmp_path / 'nowhere.py'} is not one" in error["message"]
 
 
 def test_a_pipeline_that_needs_a_gpu_is_refused(tmp_path: Path) -> None:

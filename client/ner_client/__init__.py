@@ -7,7 +7,9 @@
 
 The generated protobuf and gRPC modules are `ner_client.proto.ner_pb2` and
 `ner_client.proto.ner_pb2_grpc`; `ner_client.status` has the status codes' numbers and which of
-them are worth retrying. `ner-tag` (`ner_client.tag`) is built on `AsyncNerClient`.
+them are worth retrying; `ner_client.diagnosis` says what a failed connection's status means (a
+TLS handshake the server ended, a refused port), which the clients append to the error's details.
+`ner-tag` (`ner_client.tag`) is built on `AsyncNerClient`.
 
 The names below are imported when first used, so that `ner_client.proto.ner_pb2` and
 `ner_client.entity` load without gRPC (the server's model processes use them and must not).

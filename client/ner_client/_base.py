@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from os import PathLike
 from typing import Any, ClassVar
 
-from ner_client._channel import DEFAULT_STREAM_TIMEOUT, DEFAULT_TIMEOUT, TlsFiles, open_channel
+import grpc
+
+from ner_client._channel import (
+    DEFAULT_STREAM_TIMEOUT,
+    DEFAULT_TIMEOUT,
+    TlsFiles,
+    open_channel,
+    parse_target,
+)
+from ner_client.diagnosis import explained
 from ner_client.proto import ner_pb2_grpc
 
 
@@ -18,7 +29,8 @@ class BaseClient:
     and key) mean TLS; they are read when the client is made. `id_token=True` sends a Google ID
     token for the target (private Cloud Run services; needs the `auth` extra). `retries=False`
     is for a caller that resends by itself: gRPC retries nothing, and a lost connection is
-    noticed and remade quickly (see `ner_client._channel`).
+    noticed and remade quickly (see `ner_client._channel`). A call that fails before reaching the
+    server names the likely cause in its details where gRPC's text tells it (`ner_client.diagnosis`).
     """
 
     _asyncio: ClassVar[bool]
@@ -47,6 +59,19 @@ class BaseClient:
             target, tls, id_token, asyncio=self._asyncio, retries=retries, tls_files=files
         )
         self._stub = ner_pb2_grpc.NerServiceStub(self._channel)
+        self._secure = files.given or parse_target(target, tls).tls
+        self._client_cert = files.cert_file is not None
+
+    @contextmanager
+    def _explaining(self) -> Iterator[None]:
+        """Raise a failed call's error with its likely cause (`ner_client.diagnosis`), if known."""
+        try:
+            yield
+        except grpc.RpcError as error:
+            better = explained(error, tls=self._secure, client_cert=self._client_cert)
+            if better is error:
+                raise
+            raise better from error
 
     def _deadline(self, timeout: float | None) -> float:
         return self.timeout if timeout is None else timeout

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING
 
 from ner_client import _convert
 from ner_client._base import BaseClient
+from ner_client.aio import AsyncNerClient
+from ner_client.bulk.settings import BulkSettings
+from ner_client.bulk.threaded import tag_all_in_thread
 from ner_client.proto import ner_pb2
 from ner_client.types import Document, DocumentResult, Entity, ModelInfo
-
-if TYPE_CHECKING:
-    from ner_client.tag.engine import BulkSettings
 
 
 class NerClient(BaseClient):
@@ -21,14 +20,16 @@ class NerClient(BaseClient):
 
     def extract(self, text: str, labels: Sequence[str] = (), *, timeout: float | None = None) -> list[Entity]:
         request = ner_pb2.ExtractEntitiesRequest(text=text, labels=list(labels))
-        response = self._stub.ExtractEntities(request, timeout=self._deadline(timeout))
+        with self._explaining():
+            response = self._stub.ExtractEntities(request, timeout=self._deadline(timeout))
         return _convert.entities(response.entities)
 
     def extract_batch(
         self, texts: Iterable[str | Document], labels: Sequence[str] = (), *, timeout: float | None = None
     ) -> list[DocumentResult]:
         request = _convert.batch_request(texts, labels)
-        response = self._stub.BatchExtractEntities(request, timeout=self._deadline(timeout))
+        with self._explaining():
+            response = self._stub.BatchExtractEntities(request, timeout=self._deadline(timeout))
         return [_convert.document_result(result) for result in response.results]
 
     def stream(
@@ -41,8 +42,9 @@ class NerClient(BaseClient):
         requests = (_convert.stream_request(item, index, labels) for index, item in enumerate(texts))
         responses = self._stub.StreamExtractEntities(requests, timeout=self._stream_deadline(timeout))
         try:
-            for response in responses:
-                yield _convert.document_result(response.result)
+            with self._explaining():
+                for response in responses:
+                    yield _convert.document_result(response.result)
         finally:
             responses.cancel()
 
@@ -54,12 +56,25 @@ class NerClient(BaseClient):
     ) -> Iterator[DocumentResult]:
         """`AsyncNerClient.tag_all`, run on an event loop in a thread of its own (with its own
         channel to the same target); leaving the loop early stops it."""
-        from ner_client.tag.threaded import tag_all_in_thread
+        return tag_all_in_thread(self._async_twin, documents, labels, settings)
 
-        return tag_all_in_thread(self, documents, labels, settings)
+    def _async_twin(self) -> AsyncNerClient:
+        """An asyncio client to the same target, with the same TLS files and ID token; gRPC
+        retries nothing (the bulk engine resends by itself)."""
+        files = self.tls_files
+        return AsyncNerClient(
+            self.target,
+            tls=self.tls,
+            id_token=self.id_token,
+            retries=False,
+            ca_file=files.ca_file,
+            cert_file=files.cert_file,
+            key_file=files.key_file,
+        )
 
     def model_info(self, *, timeout: float | None = None) -> ModelInfo:
-        response = self._stub.GetModelInfo(ner_pb2.GetModelInfoRequest(), timeout=self._deadline(timeout))
+        with self._explaining():
+            response = self._stub.GetModelInfo(ner_pb2.GetModelInfoRequest(), timeout=self._deadline(timeout))
         return _convert.model_info(response)
 
     def close(self) -> None:

@@ -12,10 +12,11 @@ import signal
 import sys
 from collections.abc import Sequence
 
-from ner_client.tag.engine import BulkSettings
+from ner_client.bulk import BulkSettings, ConnectionFailed
+from ner_client.tag import flag_types
 from ner_client.tag.inputs import FORMATS, check_inputs
-from ner_client.tag.pipeline import Summary, TagOptions, UsageError, tag
-from ner_client.tag.retry import ConnectionFailed
+from ner_client.tag.outputs import check_outputs, something_written
+from ner_client.tag.pipeline import Summary, TagOptions, UsageError, errors_path, tag
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -28,30 +29,46 @@ documents are sent again; --resume continues an interrupted run from its output 
 
 
 def parser() -> argparse.ArgumentParser:
+    defaults = BulkSettings()
     p = argparse.ArgumentParser(prog="ner-tag", description=DESCRIPTION)
     p.add_argument(
         "inputs", nargs="+", metavar="INPUT", help="JSONL file, text file, directory, or - for stdin"
     )
     p.add_argument("-t", "--target", required=True, help="host:port, or https://NAME.run.app (TLS on 443)")
     p.add_argument("-o", "--output", required=True, help="output JSONL file, or - for stdout")
-    p.add_argument("--tls", action="store_true", default=None, help="use TLS for a host:port target")
-    p.add_argument("--ca-file", help="PEM CA certificates that sign the server's certificate (implies --tls)")
+    p.add_argument(
+        "--tls",
+        action="store_true",
+        default=None,
+        help="use TLS for a host:port target (default: TLS only for an https:// target)",
+    )
+    p.add_argument(
+        "--ca-file",
+        help="PEM CA certificates that sign the server's certificate (implies --tls; default: the "
+        "system's roots)",
+    )
     p.add_argument("--cert-file", help="PEM client certificate chain, for mutual TLS (with --key-file)")
     p.add_argument("--key-file", help="PEM key of --cert-file")
     p.add_argument(
         "--id-token", action="store_true", help="send a Google ID token (private Cloud Run; needs [auth])"
     )
     p.add_argument(
-        "--labels", action="append", default=[], help="only these labels, comma-separated (repeatable)"
+        "--labels",
+        action="append",
+        default=[],
+        help="only these labels, comma-separated (repeatable; default: every label of the model)",
     )
     p.add_argument(
         "--streams",
-        type=_positive,
-        default=BulkSettings.streams,
+        type=flag_types.count(1),
+        default=defaults.streams,
         help="parallel streams; at least one per instance to use (default: %(default)s)",
     )
     p.add_argument(
-        "--window", type=_positive, default=64, help="documents in flight per stream (default: %(default)s)"
+        "--window",
+        type=flag_types.count(1),
+        default=defaults.window,
+        help="documents in flight per stream (default: %(default)s)",
     )
     p.add_argument("--errors", help="errors JSONL file (default: OUTPUT.errors.jsonl, or stderr for stdout)")
     p.add_argument(
@@ -59,73 +76,63 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--shard",
-        type=_shard,
+        type=flag_types.shard,
         metavar="K/N",
         help="tag only the K-th of N contiguous parts of the input (files, not stdin), so that N "
         "processes share one input; each has its own --output and --resume",
     )
-    p.add_argument("--format", choices=FORMATS, default="auto", help="input format; auto goes by file suffix")
+    p.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="auto",
+        help="input format; auto goes by file suffix (default: %(default)s)",
+    )
     p.add_argument("--keep-text", action="store_true", help="copy the input text into the output too")
     p.add_argument(
-        "--retry-timeout", type=float, default=120.0, help="give up after this many seconds without progress"
+        "--retry-timeout",
+        type=flag_types.seconds(zero=True, forever=True),
+        default=defaults.retry_budget,
+        help="give up after this many seconds without progress; inf never (default: %(default)g)",
     )
-    p.add_argument("--stream-timeout", type=float, default=3600.0, help="deadline of one stream, in seconds")
+    p.add_argument(
+        "--stream-timeout",
+        type=flag_types.seconds(zero=False, forever=False),
+        default=defaults.stream_timeout,
+        help="deadline of one stream, in seconds (default: %(default)g)",
+    )
     p.add_argument(
         "--stream-seconds",
-        type=_not_negative,
-        default=BulkSettings.stream_seconds,
+        type=flag_types.seconds(zero=True, forever=False),
+        default=defaults.stream_seconds,
         help="end each stream cleanly after this many seconds and open a new one, routed afresh; "
-        "0 never (default: %(default)s)",
+        "0 never (default: %(default)g)",
     )
     p.add_argument(
         "--stream-documents",
-        type=_not_negative_int,
-        default=BulkSettings.stream_documents,
+        type=flag_types.count(0),
+        default=defaults.stream_documents,
         help="end each stream cleanly after this many documents and open a new one; 0 never "
         "(default: %(default)s)",
     )
     p.add_argument(
-        "--buffer", type=_positive, default=0, help="most documents outstanding (default: 4x in flight)"
+        "--buffer",
+        type=flag_types.count(0),
+        default=defaults.buffer,
+        help="most documents queued, in flight or held for ordering; 0 is 4 windows per stream, at "
+        "least 256 (default: %(default)s)",
     )
     bar = p.add_mutually_exclusive_group()
-    bar.add_argument("--progress", action="store_true", default=None, help="always show the progress bar")
+    bar.add_argument(
+        "--progress",
+        action="store_true",
+        default=None,
+        help="always show the progress bar (default: when stderr is a terminal)",
+    )
     bar.add_argument(
         "--no-progress", dest="progress", action="store_false", help="never show the progress bar"
     )
     p.add_argument("-q", "--quiet", action="store_true", help="no bar, notices or summary")
     return p
-
-
-def _positive(value: str) -> int:
-    number = int(value)
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {number}")
-    return number
-
-
-def _shard(value: str) -> tuple[int, int]:
-    number, _, parts = value.partition("/")
-    try:
-        shard = int(number), int(parts)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"K/N, such as 1/4, not {value!r}") from None
-    if not 1 <= shard[0] <= shard[1]:
-        raise argparse.ArgumentTypeError(f"K/N with 1 <= K <= N, not {value!r}")
-    return shard
-
-
-def _not_negative(value: str) -> float:
-    number = float(value)
-    if number < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
-    return number
-
-
-def _not_negative_int(value: str) -> int:
-    number = int(value)
-    if number < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, not {number}")
-    return number
 
 
 def options_from(args: argparse.Namespace) -> TagOptions:
@@ -162,7 +169,11 @@ def options_from(args: argparse.Namespace) -> TagOptions:
 def main(argv: Sequence[str] | None = None) -> int:
     p = parser()
     options = options_from(p.parse_args(argv))
-    problem = check_inputs(options.inputs) or _check_auth(options)
+    problem = (
+        check_inputs(options.inputs)
+        or check_outputs(options.output, errors_path(options), options.resume)
+        or _check_auth(options)
+    )
     if problem:
         p.error(problem)
     try:
@@ -173,7 +184,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"ner-tag: cannot reach {options.target}: {error}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
-        print("ner-tag: interrupted; run again with --resume to continue", file=sys.stderr)
+        if something_written(options.output):
+            print("ner-tag: interrupted; run again with --resume to continue", file=sys.stderr)
+        else:
+            print("ner-tag: interrupted before any document was written", file=sys.stderr)
         return 130
     if not options.quiet:
         rate = summary.documents / summary.seconds if summary.seconds > 0 else 0.0

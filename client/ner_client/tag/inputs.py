@@ -74,7 +74,10 @@ def count_documents(inputs: Iterable[str], fmt: str = "auto") -> int | None:
 
 
 def _read_stdin(fmt: str, keep_text: bool) -> Iterator[InputDocument]:
-    stream = sys.stdin.buffer
+    # A reader of its own on stdin's descriptor, not sys.stdin: the thread blocked in it may be
+    # left behind when a run is cancelled, and the interpreter aborts at exit if that thread
+    # holds sys.stdin's lock.
+    stream = open(sys.stdin.fileno(), "rb", closefd=False)
     if fmt == "text":
         yield _text_document("-", stream.read())
     else:

@@ -3,6 +3,9 @@
 Results come in input order (the engine orders them); `Writer` writes each as it comes and
 flushes now and then.
 
+`check_outputs` refuses, before anything runs, files that could not be written;
+`something_written` says whether an interrupted run has anything to resume.
+
 For `--resume`, `scan_written` reads the ids already in the output file and cuts off a torn
 last line (a run killed mid-write), so appending continues from a clean line boundary.
 """
@@ -28,6 +31,34 @@ class Outcome:
     line: str | None = None
     entities: int = 0
     error: dict[str, Any] | None = None
+
+
+def check_outputs(output: str, errors: str, resume: bool) -> str | None:
+    """A usage error message if the output or errors file could not be written, else None."""
+    for path, what in ((output, "output"), (errors, "errors file")):
+        if path == "-":
+            continue
+        file = Path(path)
+        folder = file.parent
+        if file.is_dir():
+            return f"{what} is a directory: {path}"
+        if not folder.is_dir():
+            return f"{what}'s folder does not exist: {folder}"
+        if not os.access(file if file.exists() else folder, os.W_OK):
+            return f"cannot write the {what}: {path}"
+    if resume and Path(output).exists() and not os.access(output, os.R_OK):
+        return f"--resume cannot read the output: {output}"
+    return None
+
+
+def something_written(output: str) -> bool:
+    """Whether the output file holds anything that `--resume` could continue from."""
+    if output == "-":
+        return False
+    try:
+        return Path(output).stat().st_size > 0
+    except OSError:
+        return False
 
 
 def id_key(id_value: Any) -> str:

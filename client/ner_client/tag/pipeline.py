@@ -1,6 +1,6 @@
 """One tagging run: input (less what `--resume` finds written) -> the bulk engine -> the writer.
 
-The engine (`ner_client.tag.engine`) streams, heals, rolls over and orders; memory stays bounded
+The engine (`ner_client.bulk`) streams, heals, rolls over and orders; memory stays bounded
 by `--buffer` documents, however large the input.
 """
 
@@ -17,11 +17,12 @@ from typing import Any
 import grpc
 
 from ner_client.aio import AsyncNerClient
-from ner_client.tag.engine import BulkSettings, Engine
+from ner_client.bulk import BulkSettings, Engine
+from ner_client.bulk.retry import wait_for_service
+from ner_client.tag.background import read_in_background
 from ner_client.tag.inputs import InputDocument, count_documents, read_documents
 from ner_client.tag.outputs import FLUSH_SECONDS, Outcome, Writer, id_key, scan_written
 from ner_client.tag.progress import Progress
-from ner_client.tag.retry import wait_for_service
 from ner_client.types import Document, DocumentError, DocumentResult
 
 
@@ -90,25 +91,24 @@ async def tag(options: TagOptions) -> Summary:
         raise UsageError(str(error)) from None
     except OSError as error:  # a TLS file that cannot be read
         raise UsageError(f"cannot read {error.filename}: {error.strerror}") from None
+    total = count_documents(options.inputs, options.format) if _bar_wanted(options) else None
+    if total is not None and part is not None:
+        total = int(min(total, part[1]) - part[0])
+    progress = Progress(total, len(written), options.progress, options.quiet)
     try:
-        info = await wait_for_service(client, options.bulk.retry_budget)
+        info = await wait_for_service(client, options.bulk.retry_budget, progress)
         unknown = sorted(set(options.labels) - set(info.labels))
         if unknown:
             raise UsageError(f"unknown labels {', '.join(unknown)}; the model has {', '.join(info.labels)}")
-        total = count_documents(options.inputs, options.format) if _bar_wanted(options) else None
-        if total is not None and part is not None:
-            total = int(min(total, part[1]) - part[0])
-        progress = Progress(total, len(written), options.progress, options.quiet)
-        writer = Writer(options.output, _errors_path(options), append=options.resume)
+        writer = Writer(options.output, errors_path(options), append=options.resume)
         engine: Engine[InputDocument] = Engine(
-            client, options.bulk, options.labels, info.limits.max_message_bytes, progress.notice
+            client, options.bulk, options.labels, info.limits.max_message_bytes, progress
         )
         try:
             run = _Run(options, writer, progress)
             await run.go(engine, written, part)
         finally:
             writer.close()
-            progress.close()
         return Summary(
             documents=progress.documents,
             entities=progress.entities,
@@ -120,6 +120,7 @@ async def tag(options: TagOptions) -> Summary:
             rollovers=engine.rollovers,
         )
     finally:
+        progress.close()
         await client.close()
 
 
@@ -141,7 +142,7 @@ def _bar_wanted(options: TagOptions) -> bool:
     return not options.quiet and (sys.stderr.isatty() if options.progress is None else options.progress)
 
 
-def _errors_path(options: TagOptions) -> str:
+def errors_path(options: TagOptions) -> str:
     if options.errors:
         return options.errors
     return "-" if options.output == "-" else options.output + ".errors.jsonl"
@@ -211,15 +212,12 @@ def _outcome(document: InputDocument, result: DocumentResult) -> Outcome:
 
 
 async def _documents(options: TagOptions) -> AsyncIterator[InputDocument]:
-    """The input documents; stdin is read in a thread so a slow pipe never stalls the streams."""
+    """The input documents; stdin is read on a thread of its own so a slow pipe never stalls the
+    streams, and a pipe left open never holds up the end of a cancelled run."""
     documents: Iterator[InputDocument] = read_documents(options.inputs, options.format, options.keep_text)
     if "-" not in options.inputs:
         for document in documents:
             yield document
         return
-    while (arrived := await asyncio.to_thread(_next, documents)) is not None:
-        yield arrived
-
-
-def _next(documents: Iterator[InputDocument]) -> InputDocument | None:
-    return next(documents, None)
+    async for document in read_in_background(documents):
+        yield document

@@ -1,8 +1,9 @@
 """What the user sees while tagging: a progress bar on a terminal, and notices.
 
 The bar (tqdm, on stderr) shows documents, docs/s, entities and the ETA when the total is known.
-When stderr is not a terminal there is no bar; notices (a stream broke, it is back) still go to
-stderr. The one-line summary at the end is printed by `cli`.
+While the target cannot be reached, the bar shows why and the seconds of retry budget left.
+When stderr is not a terminal there is no bar; notices (the target cannot be reached and why, a
+stream broke, it is back) still go to stderr. The one-line summary at the end is printed by `cli`.
 """
 
 from __future__ import annotations
@@ -46,6 +47,11 @@ class Progress:
             self._bar.set_postfix(entities=self.entities, errors=self.errors, refresh=False)
             self._bar.update(self._pending)
             self._pending = 0
+
+    def retrying(self, status: str | None) -> None:
+        """What is failing and the retry budget left, at the bar's left; None clears it."""
+        if self._bar is not None:
+            self._bar.set_description_str(status or "", refresh=True)
 
     def notice(self, message: str) -> None:
         if self.quiet:

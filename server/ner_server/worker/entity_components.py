@@ -64,10 +64,13 @@ _SAMPLES = (
 
 @dataclass(frozen=True)
 class Selection:
-    """The components that run and those left out, in pipeline order."""
+    """The components that run and those left out, in pipeline order, and why each that runs does:
+    "sets entities", "changes the tokens", "listened to by ner", "required for token.pos by
+    entity_ruler" (several joined by "; ")."""
 
     running: tuple[str, ...]
     left_out: tuple[str, ...]
+    reasons: dict[str, str]
 
 
 def entity_setters(nlp: Language) -> list[str]:
@@ -79,16 +82,29 @@ def select(nlp: Language) -> Selection:
     """The smallest set of enabled components that the entities depend on, and the rest."""
     pipeline = list(nlp.pipeline)
     position = {name: index for index, (name, _) in enumerate(pipeline)}
-    needed = set(entity_setters(nlp))
-    needed.update(name for name, _ in pipeline if nlp.get_pipe_meta(name).retokenizes)
+    reasons: dict[str, set[str]] = {name: set() for name, _ in pipeline}
+    for name in entity_setters(nlp):
+        reasons[name].add("sets entities")
+    for name, _ in pipeline:
+        if nlp.get_pipe_meta(name).retokenizes:
+            reasons[name].add("changes the tokens")
+    needed = {name for name, why in reasons.items() if why}
     waiting = list(needed)
     while waiting:
         name = waiting.pop()
         earlier = pipeline[: position[name]]
         component = nlp.get_pipe(name)
         found = {other for other, embedder in earlier if name in _listeners(embedder)}
+        for other in found:
+            reasons[other].add(f"listened to by {name}")
         for attribute in _requires(nlp, name, component):
             providers = {other for other, item in earlier if attribute in _assigns(nlp, other, item)}
+            for other in providers:
+                reasons[other].add(f"required for {attribute} by {name}")
+            for other in set() if providers else {other for other, _ in earlier}:
+                reasons[other].add(
+                    f"runs before {name}, which requires {attribute} that no component declares"
+                )
             found |= providers or {other for other, _ in earlier}
         for other in found - needed:
             needed.add(other)
@@ -96,7 +112,16 @@ def select(nlp: Language) -> Selection:
     return Selection(
         running=tuple(name for name, _ in pipeline if name in needed),
         left_out=tuple(name for name, _ in pipeline if name not in needed),
+        reasons={name: _joined(reasons[name]) for name, _ in pipeline if name in needed},
     )
+
+
+def _joined(reasons: set[str]) -> str:
+    """The reasons, sorted, with the listeners of one component named in one reason."""
+    listened = "listened to by "
+    listeners = sorted(reason.removeprefix(listened) for reason in reasons if reason.startswith(listened))
+    others = sorted(reason for reason in reasons if not reason.startswith(listened))
+    return "; ".join(([listened + " and ".join(listeners)] if listeners else []) + others)
 
 
 def entity_labels(nlp: Language, setters: Iterable[str]) -> tuple[tuple[str, ...], list[str]]:

@@ -28,6 +28,13 @@ if TYPE_CHECKING:
 
 __all__ = ["PipelineUnusable", "load_pipeline", "resolve_model"]
 
+#: Why a component runs that `--pipeline full` keeps, or that the entities turned out to need
+#: although spaCy's metadata does not say so (a WARNING names it).
+FULL = "--pipeline full runs every component"
+KEPT_WHOLE = (
+    "the full pipeline runs: the entities changed without what spaCy's metadata leaves out (see the WARNING)"
+)
+
 log = logging.getLogger(__name__)
 
 STANDARD_MODEL = "en_core_web_md"
@@ -84,27 +91,34 @@ def load_pipeline(model: str, pipeline: str, *, matmul: str, code: Sequence[str]
         )
     enabled = list(nlp.pipe_names)
     if pipeline == "entities":
-        nlp = _reduce(nlp, setters, lambda: _load(source, model, matmul))
+        nlp, reasons = _reduce(nlp, setters, lambda: _load(source, model, matmul))
+    else:
+        reasons = dict.fromkeys(enabled, FULL)
     log.info(
         "pipeline",
         extra={
             "running": nlp.pipe_names,
             "left_out": [name for name in enabled if name not in nlp.pipe_names],
+            "reasons": {name: reasons[name] for name in nlp.pipe_names},
         },
     )
     return nlp
 
 
-def _reduce(nlp: Language, setters: list[str], load_again: Callable[[], Language]) -> Language:
-    """`nlp` without the components the entities do not need, or whole when they do need them."""
+def _reduce(
+    nlp: Language, setters: list[str], load_again: Callable[[], Language]
+) -> tuple[Language, dict[str, str]]:
+    """`nlp` without the components the entities do not need, or whole when they do need them;
+    and why each component that stays does."""
     selection = select(nlp)
     if not selection.left_out:
-        return nlp
+        return nlp, selection.reasons
+    kept_whole = {name: selection.reasons.get(name, KEPT_WHOLE) for name in nlp.pipe_names}
     texts = sample_texts(nlp, setters)
     expected = [entity_spans(doc) for doc in nlp.pipe(texts)]
     if mismatch(nlp, selection.running, texts, expected):
         _warn_full(nlp, selection, texts, expected)
-        return nlp
+        return nlp, kept_whole
     for name in [name for name in nlp.component_names if name not in selection.running]:
         nlp.remove_pipe(name)
     if mismatch(nlp, nlp.pipe_names, texts, expected):
@@ -113,8 +127,8 @@ def _reduce(nlp: Language, setters: list[str], load_again: Callable[[], Language
             " and ".join(selection.left_out),
             extra={"component": list(selection.left_out)},
         )
-        return load_again()
-    return nlp
+        return load_again(), kept_whole
+    return nlp, selection.reasons
 
 
 def _import_code(index: int, path: str) -> None:
