@@ -159,3 +159,10 @@ balancer: setup
 # Seconds, not minutes: the benchmark still runs end to end (also part of `make test`).
 bench-smoke: setup
 	$(VENV)/bin/python -m pytest tests/test_bench_smoke.py
+
+# Debian's Chromium and the chromedriver built with it, for the page's browser tests
+# (tests/test_page.py); the tests use these two files and never download a browser or a driver.
+tools: /usr/bin/chromedriver
+
+/usr/bin/chromedriver:
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver fonts-noto-color-emoji
