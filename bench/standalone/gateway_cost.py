@@ -1,7 +1,7 @@
 """What the `ner-web` gateway costs: JSON calls through it against gRPC calls straight to the
 service, in the same run on the same machine, at one concurrency.
 
-    .venv/bin/python -m bench.gateway_cost [--seconds 10] [--rounds 3] [--concurrency 16]
+    .venv/bin/python -m bench.standalone.gateway_cost [--seconds 10] [--rounds 3] [--concurrency 16]
 
 One `ner-server` and one `ner-web` in front of it (on uvicorn; on hypercorn with `--h2c`). Per
 corpus (the short sentence, and the corpus's paragraphs) and per round: `ghz` calls
@@ -9,7 +9,8 @@ ExtractEntities on the server (one HTTP/2 connection), and `wrk` POSTs the same 
 JSON to the gateway (one HTTP/1.1 connection per call in flight), each for `--seconds`, the order
 swapped every other round.
 Calls/s, p50 and p99 of each; the gateway's CPU seconds per call from /proc. Prints a table and
-writes JSON (default bench/results/gateway_cost.json). The ratio is the median over rounds.
+writes gateway_cost.json (default: into a new folder `bench/results/<UTC time>-gateway-cost/`). The
+ratio is the median over rounds. Backs docs/benchmarks.md, "The gateway's cost", and docs/gateway.md.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench.results_folder import new_folder
 from tests.gateway_support import GatewayProcess
 from tests.support import ServerProcess
 
@@ -202,13 +204,15 @@ def table(results: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="bench.gateway_cost", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="bench.standalone.gateway_cost", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("--seconds", type=float, default=10.0, help="length of each load run")
     parser.add_argument("--rounds", type=int, default=3, help="direct/gateway pairs per corpus")
     parser.add_argument("--concurrency", type=int, default=16, help="calls in flight")
     parser.add_argument("--workers", type=int, default=2, help="the server's worker processes")
     parser.add_argument("--h2c", action="store_true", help="run the gateway with --h2c (hypercorn)")
-    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "gateway_cost.json")
+    parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
     source, paragraph_texts = paragraphs()
     corpora = {"short sentence": (SHORT_SENTENCE,), "paragraphs": paragraph_texts}
@@ -236,6 +240,7 @@ def main(argv: list[str] | None = None) -> None:
     results["machine"]["idle_share_after"] = idle_share()
     ratio = results["corpora"]["paragraphs"]["ratio_median"]
     results["goal"] = {"paragraphs_ratio": ratio, "at_least": GOAL, "met": ratio >= GOAL}
+    args.out = args.out or new_folder("gateway-cost") / "gateway_cost.json"
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2) + "\n")
     print(table(results))
