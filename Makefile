@@ -4,6 +4,10 @@ SHELL := /bin/bash
 
 PYTHON ?= $(shell command -v python3.12 || pyenv which python3.12 2>/dev/null)
 VENV := .venv
+# A second environment like a Dataflow worker's: the client with its beam extra on the oldest
+# protobuf it accepts, no server, no spaCy (tests/test_beam.py runs the pipeline in it).
+BEAM_VENV := .venv-beam
+OLDEST_PROTOBUF := 6.31.1
 TOOLS := $(CURDIR)/.tools
 GRPCURL_VERSION := v1.9.3
 GHZ_VERSION := v0.121.0
@@ -15,9 +19,9 @@ export PATH := $(TOOLS)/bin:$(TOOLS)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(P
 .PHONY: help setup run test lint protos docs bench bench-smoke tools
 
 help:
-	@echo "make run    set up, then run the server on port 50051"
+	@echo "make run    set up, then run the server on port 50051 and the gateway with the page on 8080"
 	@echo "make test   set up, then run every test"
-	@echo "make setup  build .venv with the server and the client, install grpcurl, ghz, buf and the protoc plugins into .tools, and the Go and TypeScript clients' dependencies"
+	@echo "make setup  build .venv with the server and the client, .venv-beam (the client with Beam, protobuf 6.31.1), install grpcurl, ghz, buf and the protoc plugins into .tools, and the Go and TypeScript clients' dependencies"
 	@echo "make protos regenerate the Python, Go and TypeScript stubs from protos/"
 	@echo "make lint   buf lint, buf format, ruff"
 	@echo "make docs   regenerate the flag tables in docs/ from the code"
@@ -26,8 +30,9 @@ help:
 	@echo "make image-test  build the Dockerfile with buildah, run it with podman, check it (docs/deploy.md)"
 	@echo "make deploy PROJECT=... REGION=...  build with Cloud Build and deploy to Cloud Run (docs/deploy.md)"
 	@echo "make deploy PROJECT=... MODEL_DIR=path/to/pipeline  the same, serving your own pipeline"
+	@echo "make deploy-gateway PROJECT=... [PUBLIC=1]  the gateway and page as a second Cloud Run service (docs/deploy.md)"
 
-setup: $(VENV)/.installed tools
+setup: $(VENV)/.installed $(BEAM_VENV)/.installed build/protoc-env/.installed tools
 
 # Both distributions, editable, in one pip command: the server's pin on ner-grpc-client is met by
 # ./client, not looked up on the package index. The server goes first: replacing a ner-grpc from
@@ -37,7 +42,19 @@ $(VENV)/.installed: pyproject.toml client/pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install --quiet --upgrade pip
 	$(VENV)/bin/python -m pip uninstall --quiet --yes ner-grpc 2>/dev/null
-	$(VENV)/bin/python -m pip install --quiet -e ./client -e '.[dev,bench]'
+	$(VENV)/bin/python -m pip install --quiet -e './client[web,auth]' -e '.[dev,bench]'
+	touch $@
+
+$(BEAM_VENV)/.installed: client/pyproject.toml
+	test -x $(BEAM_VENV)/bin/python || $(PYTHON) -m venv $(BEAM_VENV)
+	$(BEAM_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(BEAM_VENV)/bin/python -m pip install --quiet -e './client[beam,auth]' protobuf==$(OLDEST_PROTOBUF) \
+	  'pytest>=8' 'pytest-timeout>=2.3'
+	touch $@
+
+# The pinned stub generator in an environment of its own (scripts/generate_protos.py).
+build/protoc-env/.installed: scripts/generate_protos.py
+	$(PYTHON) -c 'import sys; sys.path[:0] = ["scripts"]; import generate_protos as g; g.generator_python()'
 	touch $@
 
 tools: $(TOOLS)/bin/grpcurl $(TOOLS)/bin/ghz $(TOOLS)/node_modules/.bin/buf clients
@@ -72,8 +89,18 @@ clients/go/.downloaded: clients/go/go.mod clients/go/go.sum
 clients/typescript/node_modules/.package-lock.json: clients/typescript/package-lock.json
 	npm ci --loglevel warn --no-audit --no-fund --prefix clients/typescript
 
+# The gRPC server and, in front of it, the gateway with the page (docs/gateway.md). Ctrl-C stops
+# both; so does either one exiting.
+WEB_PORT ?= 8080
 run: setup
-	$(VENV)/bin/ner-server --port 50051
+	@$(VENV)/bin/ner-server --port 50051 & server=$$!; \
+	$(VENV)/bin/ner-web --target localhost:50051 --host 127.0.0.1 --port $(WEB_PORT) & web=$$!; \
+	trap 'kill -TERM $$server $$web 2>/dev/null' INT TERM; \
+	echo "gRPC:      localhost:50051 (grpcurl -plaintext localhost:50051 list)"; \
+	echo "page:      http://localhost:$(WEB_PORT)/ (once the model has loaded)"; \
+	echo "JSON:      curl -H 'Content-Type: application/json' -d '{\"text\": \"Ada Lovelace was born in London.\"}' http://localhost:$(WEB_PORT)/ner.v1.NerService/ExtractEntities"; \
+	echo "Ctrl-C stops both."; \
+	wait -n; kill -TERM $$server $$web 2>/dev/null; wait
 
 test: setup
 	$(VENV)/bin/python -m pytest
@@ -89,6 +116,7 @@ lint: setup
 
 protos: setup
 	$(VENV)/bin/python scripts/generate_protos.py
+	$(VENV)/bin/python scripts/generate_connect.py
 	buf generate
 
 # The full benchmark (about 20 minutes; docs/benchmarks.md), into a new folder bench/results/<UTC time>-full-run/.
@@ -102,8 +130,8 @@ bench: setup
 # too when CI is set. Measured facts land in build/image-test.json.
 .PHONY: image-test
 image-test: setup
-	NER_IMAGE_TEST=1 $(VENV)/bin/python -m pytest tests/test_image.py
-	@cat build/image-test.json
+	NER_IMAGE_TEST=1 $(VENV)/bin/python -m pytest tests/test_image.py tests/test_gateway_image.py
+	@cat build/image-test.json build/gateway-image-test.json
 
 include deploy/deploy.mk
 
@@ -131,3 +159,10 @@ balancer: setup
 # Seconds, not minutes: the benchmark still runs end to end (also part of `make test`).
 bench-smoke: setup
 	$(VENV)/bin/python -m pytest tests/test_bench_smoke.py
+
+# Debian's Chromium and the chromedriver built with it, for the page's browser tests
+# (tests/test_page.py); the tests use these two files and never download a browser or a driver.
+tools: /usr/bin/chromedriver
+
+/usr/bin/chromedriver:
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver fonts-noto-color-emoji

@@ -92,3 +92,53 @@ deploy-url: deploy-check
 
 deploy-delete: deploy-check
 	gcloud run services delete $(SERVICE) $(WHERE) --quiet
+
+# The gateway (docs/gateway.md, docs/deploy.md "The page and JSON over HTTP: the gateway"): a second
+# service from the Dockerfile's `gateway` target, calling the gRPC service above as its own
+# service account. PUBLIC=1 lets anyone open it; otherwise open it with `make deploy-gateway-proxy`.
+GATEWAY_SERVICE ?= ner-web
+GATEWAY_MAX_INSTANCES ?= 5
+GATEWAY_ALLOWED_ORIGINS ?=
+GATEWAY_ACCOUNT_NAME ?= ner-web
+GATEWAY_ACCOUNT ?= $(GATEWAY_ACCOUNT_NAME)@$(PROJECT).iam.gserviceaccount.com
+GATEWAY_IMAGE ?= $(REGION)-docker.pkg.dev/$(PROJECT)/$(REPOSITORY)/ner-web:$(IMAGE_TAG)
+BACKEND_URL ?= $(shell gcloud run services describe $(SERVICE) --project $(PROJECT) --region $(REGION) \
+	--format 'value(status.url)' 2>/dev/null)
+PUBLIC ?=
+GATEWAY_PROXY_PORT ?= 8080
+RENDER_GATEWAY_MANIFEST = sed -e 's|$${GATEWAY_SERVICE}|$(GATEWAY_SERVICE)|g' -e 's|$${REGION}|$(REGION)|g' \
+	-e 's|$${GATEWAY_MAX_INSTANCES}|$(GATEWAY_MAX_INSTANCES)|g' -e 's|$${GATEWAY_ACCOUNT}|$(GATEWAY_ACCOUNT)|g' \
+	-e 's|$${GATEWAY_IMAGE}|$(GATEWAY_IMAGE)|g' -e 's|$${BACKEND_URL}|$(BACKEND_URL)|g' \
+	-e 's|$${GATEWAY_ALLOWED_ORIGINS}|$(GATEWAY_ALLOWED_ORIGINS)|g' deploy/gateway.yaml
+
+.PHONY: deploy-gateway-manifest deploy-gateway-account deploy-gateway deploy-gateway-proxy deploy-gateway-delete
+
+deploy-gateway-manifest:
+	@$(RENDER_GATEWAY_MANIFEST)
+
+# The gateway's service account, allowed to invoke the gRPC service and nothing else.
+deploy-gateway-account: deploy-check
+	gcloud iam service-accounts describe $(GATEWAY_ACCOUNT) --project $(PROJECT) >/dev/null 2>&1 \
+		|| gcloud iam service-accounts create $(GATEWAY_ACCOUNT_NAME) --project $(PROJECT) \
+			--display-name "ner-web gateway: invokes $(SERVICE)"
+	gcloud run services add-iam-policy-binding $(SERVICE) $(WHERE) \
+		--member serviceAccount:$(GATEWAY_ACCOUNT) --role roles/run.invoker
+
+# Build the gateway image, deploy it; with PUBLIC=1 anyone may call it (allUsers as invoker).
+deploy-gateway: deploy-gateway-account
+	@test -n "$(BACKEND_URL)" || { echo "the gRPC service $(SERVICE) is not deployed: make deploy first"; exit 1; }
+	gcloud builds submit --project $(PROJECT) --region $(REGION) \
+		--config deploy/cloudbuild-gateway.yaml --substitutions _IMAGE=$(GATEWAY_IMAGE) .
+	mkdir -p build
+	$(RENDER_GATEWAY_MANIFEST) > build/gateway.yaml
+	gcloud run services replace build/gateway.yaml $(WHERE)
+	$(if $(PUBLIC),gcloud run services add-iam-policy-binding $(GATEWAY_SERVICE) $(WHERE) \
+		--member allUsers --role roles/run.invoker,@echo "private: make deploy-gateway-proxy opens it on localhost")
+	gcloud run services describe $(GATEWAY_SERVICE) $(WHERE) --format 'value(status.url)'
+
+# The private gateway on http://localhost:$(GATEWAY_PROXY_PORT), with your own credentials.
+deploy-gateway-proxy: deploy-check
+	gcloud run services proxy $(GATEWAY_SERVICE) $(WHERE) --port $(GATEWAY_PROXY_PORT)
+
+deploy-gateway-delete: deploy-check
+	gcloud run services delete $(GATEWAY_SERVICE) $(WHERE) --quiet

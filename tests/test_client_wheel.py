@@ -159,9 +159,14 @@ def test_the_wheels_split_the_packages_and_share_one_version(wheels: dict[str, W
     assert not any(name.startswith("ner_server/") for name in client.names)
     assert "ner_server/front/servicer.py" in server.names
     assert not any(name.startswith("ner_client/") for name in server.names)
-    client_requirements = " ".join(client.requires).lower()
+    # The gateway (the web extra) asks the service's health and reads rich statuses; the client
+    # proper needs neither.
+    client_requirements = " ".join(r for r in client.requires if "extra ==" not in r).lower()
     for server_only in ("spacy", "mooring", "grpcio-health-checking", "grpcio-reflection", "grpcio-status"):
         assert server_only not in client_requirements
+    web = " ".join(r for r in client.requires if 'extra == "web"' in r).lower()
+    assert "connect-python==" in web and "spacy" not in web and "mooring" not in web
+    assert {"ner_client/proto/ner_connect.py", "ner_client/web/cli.py"} <= client.names
     assert any(r.startswith("google-auth") and 'extra == "auth"' in r for r in client.requires)
 
 

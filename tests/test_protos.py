@@ -37,6 +37,16 @@ def test_generated_code_is_current(tmp_path) -> None:
         assert committed.read_text() == fresh.read_text(), f"{committed} is stale: run `make protos`"
 
 
+def test_generated_connect_module_is_current(tmp_path) -> None:
+    require_tool("buf")
+    script = ROOT / "scripts" / "generate_connect.py"
+    subprocess.run([sys.executable, str(script), str(tmp_path)], check=True, cwd=ROOT, timeout=120)
+    committed = GENERATED / "ner_connect.py"
+    assert committed.read_text() == (tmp_path / "ner_connect.py").read_text(), (
+        f"{committed} is stale: run `make protos`"
+    )
+
+
 def _breaking_baseline() -> str:
     """main when on another branch; on main itself, its previous commit (or itself on the first)."""
 

@@ -2,7 +2,8 @@
 
 No batcher, no workers, no model: what gRPC itself costs per call on this machine, the most a front
 process could ever serve. `ExtractEntities` answers one entity; `StreamExtractEntities` answers each
-request with one entity under the request's id. Reflection is on, as in the service.
+request with one entity under the request's id, and `BatchExtractEntities` each document of the
+batch. Reflection is on, as in the service.
 
     .venv/bin/python -m bench.suite.floor_server --port 0      # prints the port bound, serves until SIGTERM
 
@@ -45,6 +46,12 @@ ENTITY = ner_pb2.Entity(
 class FloorServicer(ner_pb2_grpc.NerServiceServicer):  # type: ignore[misc]
     async def ExtractEntities(self, request: Any, context: Any) -> Any:
         return ner_pb2.ExtractEntitiesResponse(entities=[ENTITY])
+
+    async def BatchExtractEntities(self, request: Any, context: Any) -> Any:
+        results = [
+            ner_pb2.DocumentEntities(id=document.id, entities=[ENTITY]) for document in request.documents
+        ]
+        return ner_pb2.BatchExtractEntitiesResponse(results=results)
 
     async def StreamExtractEntities(self, requests: AsyncIterator[Any], context: Any) -> AsyncIterator[Any]:
         async for request in requests:

@@ -4,6 +4,7 @@
 # naming it are bind-mounted into the build, so pip reaches PyPI through this machine's
 # TLS-intercepting proxy; neither ends up in the image.
 #   scripts/image/build.sh [TAG]      (default localhost/ner-grpc:latest)
+#   TARGET=gateway scripts/image/build.sh TAG    (a stage of the Dockerfile: the ner-web gateway)
 # Layers are kept for the next build; `scripts/image/podman.sh image prune` reclaims old ones.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -23,6 +24,7 @@ started=$(date +%s)
     --layers \
     --volume "$CA_BUNDLE:/run/host-ca/ca-certificates.crt:ro" \
     --volume "$STATE_DIR/pip.conf:/etc/pip.conf:ro" \
+    ${TARGET:+--target "$TARGET"} \
     --tag "$TAG" \
     --file "$ROOT/Dockerfile" \
     "$ROOT"

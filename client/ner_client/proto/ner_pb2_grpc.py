@@ -5,7 +5,7 @@ import warnings
 
 from ner_client.proto import ner_pb2 as ner_dot_v1_dot_ner__pb2
 
-GRPC_GENERATED_VERSION = '1.85.1'
+GRPC_GENERATED_VERSION = '1.75.1'
 GRPC_VERSION = grpc.__version__
 _version_not_supported = False
 
@@ -18,14 +18,14 @@ except ImportError:
 if _version_not_supported:
     raise RuntimeError(
         f'The grpc package installed is at version {GRPC_VERSION},'
-        + ' but the generated code in ner/v1/ner_pb2_grpc.py depends on'
+        + f' but the generated code in ner/v1/ner_pb2_grpc.py depends on'
         + f' grpcio>={GRPC_GENERATED_VERSION}.'
         + f' Please upgrade your grpc module to grpcio>={GRPC_GENERATED_VERSION}'
         + f' or downgrade your generated code using grpcio-tools<={GRPC_VERSION}.'
     )
 
 
-class NerServiceStub:
+class NerServiceStub(object):
     """NerService finds named entities (people, places, organisations, dates and the
     rest) in text with a spaCy model. The model the server was started with
     decides the language and the labels (GetModelInfo tells which); the default
@@ -71,7 +71,7 @@ class NerServiceStub:
                 _registered_method=True)
 
 
-class NerServiceServicer:
+class NerServiceServicer(object):
     """NerService finds named entities (people, places, organisations, dates and the
     rest) in text with a spaCy model. The model the server was started with
     decides the language and the labels (GetModelInfo tells which); the default
@@ -159,7 +159,7 @@ def add_NerServiceServicer_to_server(servicer, server):
 
 
  # This class is part of an EXPERIMENTAL API.
-class NerService:
+class NerService(object):
     """NerService finds named entities (people, places, organisations, dates and the
     rest) in text with a spaCy model. The model the server was started with
     decides the language and the labels (GetModelInfo tells which); the default
