@@ -70,7 +70,7 @@ $(TOOLS)/bin/ghz:
 $(TOOLS)/node_modules/.bin/buf:
 	npm install --loglevel warn --no-audit --no-fund --prefix $(TOOLS) @bufbuild/buf@$(BUF_VERSION)
 
-# The generated clients (clients/, README "Calling from other languages"): the protoc plugins that
+# The generated clients (clients/, docs/clients.md): the protoc plugins that
 # `buf generate` runs (buf.gen.yaml), the Go module's dependencies, the TypeScript client's packages.
 .PHONY: clients
 clients: $(TOOLS)/bin/protoc-gen-go $(TOOLS)/bin/protoc-gen-go-grpc clients/go/.downloaded \

@@ -28,22 +28,21 @@ def begin_marker(name: str) -> str:
 
 
 def server_table() -> str:
-    """Every `ner-server` flag, its environment variable, default and meaning."""
+    """Every `ner-server` flag, its environment variables, default, meaning and allowed values."""
+    from ner_server.front.environment import variable_names
     from ner_server.front.settings import Settings
 
-    rows = ["| flag | environment | default | what |", "|---|---|---|---|"]
+    rows = ["| flag | environment | default | what | allowed |", "|---|---|---|---|---|"]
     for item in fields(Settings):
         flag = "--" + item.name.replace("_", "-")
-        env = "`PORT` (or `NER_PORT`)" if item.name == "port" else f"`NER_{item.name.upper()}`"
+        env = " or ".join(f"`{name}`" for name in variable_names(item.name))
         if item.default is MISSING:
             default = "CPUs available" if item.name == "workers" else "none"
         else:
             default = _shown(item.default)
-        choices = item.metadata.get("choices")
         meaning = _cell(item.metadata["help"])
-        if choices:
-            meaning += " (" + ", ".join(f"`{choice}`" for choice in choices) + ")"
-        rows.append(f"| `{flag}` | {env} | {default} | {meaning} |")
+        allowed = _cell(item.metadata["check"].allowed)
+        rows.append(f"| `{flag}` | {env} | {default} | {meaning} | {allowed} |")
     return "\n".join(rows)
 
 

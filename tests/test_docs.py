@@ -6,7 +6,9 @@ whose first line is `# make test starts this server` holds one `ner-server` comm
 test starts (tests/support.py ServerProcess, in the same working directory) for the blocks after
 it in the same doc; a doc without one gets a plain `ner-server --workers 1`, standing for
 `make run`. The docs write `localhost:50051`; every block gets the port its server was given
-(port 0, a free one) in its place, the one substitution made.
+(port 0, a free one) in its place. A block that calls `localhost:8080`, where `make run` serves the
+`ner-web` gateway, gets a gateway in front of that server (tests/gateway_support.py), on a free
+port written in its place. These are the only substitutions.
 
 Each block runs in a fresh `bash` with a clean environment: HOME is an empty temporary
 directory, PATH the machine's without the project's venv and tools, and the README's own PATH
@@ -35,11 +37,13 @@ import pytest
 
 from scripts.flag_tables import TABLES, section
 from tests.conftest import ROOT
+from tests.gateway_support import GatewayProcess
 from tests.support import ServerProcess
 
 RUNS = "# runs in make test"
 STARTS_SERVER = "# make test starts this server"
 PLACEHOLDER = "localhost:50051"
+GATEWAY_PLACEHOLDER = "localhost:8080"
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 PASSED_THROUGH = (
     "SSL_CERT_FILE",
@@ -165,6 +169,7 @@ def run_doc(path: Path, tmp_path: Path) -> Iterator[Ran]:
     home.mkdir()
     environment = clean_environment(home)
     server: ServerProcess | None = None
+    gateway: GatewayProcess | None = None
     try:
         for number, block in enumerate(blocks(path)):
             if block.kind == STARTS_SERVER:
@@ -175,6 +180,9 @@ def run_doc(path: Path, tmp_path: Path) -> Iterator[Ran]:
             if server is None:
                 server = start_server("ner-server --workers 1", cwd)
             body = block.body.replace(PLACEHOLDER, f"localhost:{server.port}")
+            if GATEWAY_PLACEHOLDER in body:
+                gateway = gateway or GatewayProcess(server.address)
+                body = body.replace(GATEWAY_PLACEHOLDER, f"localhost:{gateway.port}")
             if block.language == "python":
                 script = cwd / f".doc-block-{number}.py"
                 script.write_text(body, encoding="utf-8")
@@ -194,6 +202,8 @@ def run_doc(path: Path, tmp_path: Path) -> Iterator[Ran]:
             assert "Traceback" not in completed.stderr, f"{where}\n{completed.stderr}"
             yield Ran(block, completed.stdout)
     finally:
+        if gateway is not None:
+            gateway.stop()
         if server is not None:
             server.stop()
 
@@ -232,7 +242,12 @@ EXPECTED_OUTPUT: dict[str, list[str]] = {
     "bulk.md": ['"id": "doc-0"', "300", "r2 ['Nelson Mandela', '1918']", "r2 ['Nelson Mandela']"],
     "own-pipeline.md": ['"labels": [', '"GPE"', '"PERSON"'],
     "tls.md": ["ner.v1.NerService", "Ada Lovelace", "Count:"],
-    "operations.md": ['"status": "SERVING"'],
+    "operations.md": [
+        '"status": "SERVING"',
+        "NER_WORKERS='two': expected a whole number, at least 1",
+        "exit status 2",
+    ],
+    "gateway.md": ['"label":"PERSON"', '"text":"London"'],
     "benchmarks.md": ["Count:\t2000", "[OK]   2000 responses"],
 }
 LEFT_BEHIND: dict[str, Callable[[Path], None]] = {"bulk.md": _check_bulk, "tls.md": _check_tls}

@@ -106,5 +106,5 @@ def test_tag_all_logs_an_unreachable_target_and_why_at_its_first_attempt() -> No
     assert asyncio.run(run()), "logged only once the retry budget was spent"
     first = records[0]
     assert first.levelno == logging.WARNING
-    assert first.getMessage().startswith(f"cannot reach {target}: connection refused")
+    assert first.getMessage().startswith(f"cannot reach {target}: nothing listens at that address and port")
     assert "retrying for up to 600 s" in first.getMessage()

@@ -292,10 +292,12 @@ def test_ner_tag_says_at_once_that_the_tls_handshake_failed(tls_server, authorit
         for pipe in (command.stdout, command.stderr):
             if pipe is not None:
                 pipe.close()
-    assert line.startswith(f"ner-tag: cannot reach {tls_server.address}: TLS handshake failed"), line
+    cause = "the server's certificate is not signed by a CA this client trusts"
+    assert line.startswith(f"ner-tag: cannot reach {tls_server.address}: {cause}"), line
+    assert "Tls handshake failed" in line  # gRPC's own words follow
 
 
-def test_ner_tag_without_a_client_certificate_hears_that_the_server_closed_the_connection(
+def test_ner_tag_without_a_client_certificate_hears_that_one_may_be_required(
     mtls_server, authorities, tmp_path: Path
 ) -> None:
     files, _ = authorities
@@ -314,8 +316,8 @@ def test_ner_tag_without_a_client_certificate_hears_that_the_server_closed_the_c
         for pipe in (command.stdout, command.stderr):
             if pipe is not None:
                 pipe.close()
-    assert line.startswith(f"ner-tag: cannot reach {mtls_server.address}: the server closed the connection")
-    assert "does it want TLS, or a client certificate?" in line, line
+    cause = "the server ended the TLS handshake: it may require a client certificate"
+    assert line.startswith(f"ner-tag: cannot reach {mtls_server.address}: {cause}"), line
 
 
 def failed_call(target: str, **tls: Any) -> grpc.RpcError:

@@ -11,7 +11,7 @@
    is the time lost against never, divided by the roll-overs.
 
 Prints two tables and writes `bulk_client.json` to a new folder `bench/results/<UTC time>-bulk-client/`.
-Backs docs/deploy.md, "Bulk jobs": "The roll-over period, and why 30 s" and "How fast one client is".
+Backs docs/bulk.md: "The roll-over period, and why 30 s" and "How fast one client is".
 
     .venv/bin/python -m bench.standalone.bulk_client [--rounds 2] [--repeat 10]
 """

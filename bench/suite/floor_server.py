@@ -10,7 +10,7 @@ batch. Reflection is on, as in the service.
 `FloorServer` starts it so in a subprocess and stops it.
 
 Backs docs/benchmarks.md (front capacity) and, through `bench.standalone.bulk_client`,
-docs/deploy.md ("How fast one client is").
+docs/bulk.md ("How fast one client is").
 """
 
 from __future__ import annotations

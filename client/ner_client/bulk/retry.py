@@ -15,7 +15,7 @@ import time
 
 import grpc
 
-from ner_client.bulk.failures import ConnectionFailed, cause, fatal, reason, setup_hint
+from ner_client.bulk.failures import ConnectionFailed, cause, fatal, reason
 from ner_client.bulk.needs import StreamingClient
 from ner_client.bulk.watch import Watcher
 from ner_client.types import ModelInfo
@@ -64,8 +64,7 @@ async def wait_for_service(client: StreamingClient, budget: float, watcher: Watc
             left = backoff.failed(error)
             if first:
                 how_long = "until stopped" if math.isinf(budget) else f"for up to {budget:g} s"
-                why = reason(error) + setup_hint(error)
-                watcher.notice(f"cannot reach {client.target}: {why}; retrying {how_long}")
+                watcher.notice(f"cannot reach {client.target}: {reason(error)}; retrying {how_long}")
             watcher.retrying(f"cannot reach {client.target}: {cause(error)}; retrying, {left:.0f} s left")
             await backoff.pause()
             continue

@@ -19,7 +19,7 @@ class BulkSettings:
 
     A call rolls over (ends cleanly, and a new one takes its place, routed afresh) after
     `stream_documents` documents or `stream_seconds` seconds, whichever comes first; 0 is never.
-    The defaults and why they are what they are: docs/deploy.md, "Bulk jobs".
+    The defaults and why they are what they are: docs/bulk.md, "Many instances".
     """
 
     #: Parallel streams; at least the number of instances that should share the job.

@@ -27,7 +27,7 @@ from typing import Any
 import grpc
 
 from ner_client import status
-from ner_client.bulk.failures import ConnectionFailed, cause, fatal, reason
+from ner_client.bulk.failures import ConnectionFailed, cause, fatal, plain
 from ner_client.bulk.needs import StreamingClient
 from ner_client.bulk.retry import Backoff
 from ner_client.bulk.settings import RollOver
@@ -135,7 +135,7 @@ class Stream:
                 first = self._backoff.failing_since is None
                 if first:
                     self._watcher.notice(
-                        f"stream {self.name} broke: {reason(error)}; "
+                        f"stream {self.name} broke: {plain(error)}; "
                         f"reconnecting, {len(self._in_flight)} documents to resend"
                     )
                 # A stream cut by its own deadline after answering reconnects at once (a Cloud

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from starlette.middleware.cors import CORSMiddleware
+from starlette.middleware.exceptions import ExceptionMiddleware
 from starlette.responses import PlainTextResponse
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -64,7 +65,8 @@ class Gateway:
         self._rpc = NerServiceASGIApplication(forwarder, read_max_bytes=max_body_bytes)
         self._health = health
         self._static: ASGIApp = (
-            StaticFiles(directory=static_dir, html=True)
+            # StaticFiles raises its 404 as an exception, which this middleware answers.
+            ExceptionMiddleware(StaticFiles(directory=static_dir, html=True))
             if static_dir.is_dir()
             else PlainTextResponse("This gateway has no page installed.", status_code=404)
         )

@@ -23,10 +23,10 @@ from hypercorn.asyncio import serve as hypercorn_serve
 from hypercorn.config import Config as HypercornConfig
 
 from ner_client._channel import open_channel
+from ner_client.json_logs import configure_logging
 from ner_client.web.app import build_app
 from ner_client.web.forward import Forwarder
 from ner_client.web.health import HealthEndpoint
-from ner_client.web.logs import configure_logging
 from ner_client.web.settings import GatewaySettings
 
 log = logging.getLogger("ner_client.web")

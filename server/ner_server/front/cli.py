@@ -12,6 +12,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import fields
 from typing import Any, NoReturn
 
+from ner_client.json_logs import configure_logging
+
 from ner_server.front.core_stderr import Capture
 from ner_server.front.environment import unknown_variables, variable_names
 from ner_server.front.server import serve
@@ -19,7 +21,6 @@ from ner_server.front.setting_checks import Check, Choice, NotAllowed, Text
 from ner_server.front.settings import Settings
 from ner_server.front.tracing import trace_fields
 from ner_server.pool import ModelLoadFailed
-from ner_server.shared.logs import configure_logging
 
 log = logging.getLogger("ner_server")
 

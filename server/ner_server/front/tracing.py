@@ -50,6 +50,6 @@ def current_trace() -> str | None:
 
 
 def trace_fields() -> dict[str, str]:
-    """The trace field of a log line (see `shared.logs.ContextFields`), if the call has a trace."""
+    """The trace field of a log line (see `ner_client.json_logs.ContextFields`), if the call has a trace."""
     trace = current_trace()
     return {} if trace is None else {TRACE_FIELD: trace}

@@ -20,8 +20,9 @@ import signal
 import socket
 import sys
 
+from ner_client.json_logs import configure_logging
+
 from ner_server.shared import wire
-from ner_server.shared.logs import configure_logging
 from ner_server.shared.messages import LoadFailed, LoadModel, ModelLoaded, Spawn, Spawned
 from ner_server.worker.loading import PipelineUnusable, load_pipeline
 from ner_server.worker.loop import WARM_UP_TEXT, run_worker
