@@ -252,9 +252,13 @@ def test_rotated_certificates_serve_new_connections_without_a_restart(tmp_path: 
                 break
         assert outcomes[-1] == grpc.StatusCode.OK, outcomes
         assert health_code(server.address, first) == grpc.StatusCode.UNAVAILABLE
-        messages = [entry.get("message") for entry in server.log]
-        assert "TLS files reloaded" in messages
-        assert any(str(m).startswith("TLS files not reloaded") for m in messages)
+
+        def messages() -> list[str]:
+            return [str(entry.get("message")) for entry in list(server.log)]
+
+        # The log is read by a thread of its own: wait until it has read what the server wrote.
+        wait_until(lambda: "TLS files reloaded" in messages(), what="the reload logged")
+        assert any(m.startswith("TLS files not reloaded") for m in messages())
         assert server.process.poll() is None
     finally:
         server.stop()
