@@ -27,12 +27,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench.corpus import ROOT, SHARED_CORPUS
 from bench.results_folder import new_folder
 from tests.gateway_support import GatewayProcess
 from tests.support import ServerProcess
 
-ROOT = Path(__file__).resolve().parent.parent
-CORPUS_DIR = Path(os.environ.get("NER_CORPUS_DIR") or ROOT.parent / "shared" / "corpus")
+CORPUS_DIR = SHARED_CORPUS
 SHORT_SENTENCE = "Ada Lovelace was born in London in 1815."
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 GOAL = 0.8  # paragraphs through the gateway, as a share of the direct calls/s
