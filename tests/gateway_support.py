@@ -5,10 +5,7 @@ headers and body."""
 from __future__ import annotations
 
 import json
-import signal
-import subprocess
 import sys
-import threading
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -18,64 +15,20 @@ from typing import Any
 from google.protobuf import json_format
 from google.protobuf.message import Message as ProtoMessage
 
+from tests.support import LoggedProcess
+
 HOST = "127.0.0.1"
 
 
-class GatewayProcess:
+class GatewayProcess(LoggedProcess):
+    name = "gateway"
+    start_seconds = 30.0
+    stop_seconds = 30.0
+
     def __init__(self, target: str, *args: str, env: dict[str, str] | None = None) -> None:
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "ner_client.web",
-                "--target",
-                target,
-                "--host",
-                "127.0.0.1",
-                "--port",
-                "0",
-                *args,
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            env=env,
-        )
-        self.log: list[dict[str, Any]] = []
-        self.raw_log: list[str] = []
-        self._listening = threading.Event()
-        self._reader = threading.Thread(target=self._read_log, daemon=True)
-        self._reader.start()
-        if not self._listening.wait(30):
-            self.process.kill()
-            raise RuntimeError("gateway did not start listening:\n" + "\n".join(self.raw_log))
-        self.port = next(entry["port"] for entry in self.log if entry.get("message") == "listening")
-        self.url = f"http://127.0.0.1:{self.port}"
-
-    def stop(self, signum: int = signal.SIGTERM, timeout: float = 30) -> int:
-        if self.process.poll() is None:
-            self.process.send_signal(signum)
-        try:
-            code = self.process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            code = self.process.wait()
-        self._reader.join(5)
-        if self.process.stdout:
-            self.process.stdout.close()
-        return code
-
-    def _read_log(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self.raw_log.append(line.rstrip("\n"))
-            try:
-                entry = json.loads(line)
-            except ValueError:
-                continue
-            self.log.append(entry)
-            if entry.get("message") == "listening":
-                self._listening.set()
+        command = [sys.executable, "-m", "ner_client.web", "--target", target, "--host", HOST, "--port", "0"]
+        super().__init__([*command, *args], env=env)
+        self.url = f"http://{HOST}:{self.port}"
 
 
 @dataclass

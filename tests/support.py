@@ -24,7 +24,59 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 SERVICE = "ner.v1.NerService"
 
 
-class ServerProcess:
+class LoggedProcess:
+    """A child process that logs JSON lines on stdout (stderr joined to it): its log captured by a
+    thread of its own, and its port read from its `listening` line, which the constructor waits for."""
+
+    name = "process"
+    start_seconds = 60.0
+    stop_seconds = 15.0
+
+    def __init__(
+        self, command: list[str], env: dict[str, str] | None = None, cwd: Path | None = None
+    ) -> None:
+        self.process = subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=cwd
+        )
+        self.log: list[dict[str, Any]] = []
+        self.raw_log: list[str] = []
+        self._listening = threading.Event()
+        self._reader = threading.Thread(target=self._read_log, daemon=True)
+        self._reader.start()
+        if not self._listening.wait(self.start_seconds):
+            self.process.kill()
+            raise RuntimeError(f"{self.name} did not start listening:\n" + "\n".join(self.raw_log))
+        self.port: int = next(entry["port"] for entry in self.log if entry.get("message") == "listening")
+
+    def stop(self, signum: int = signal.SIGTERM, timeout: float | None = None) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signum)
+        try:
+            code = self.process.wait(self.stop_seconds if timeout is None else timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            code = self.process.wait()
+        self._reader.join(5)
+        if self.process.stdout:
+            self.process.stdout.close()
+        return code
+
+    def _read_log(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.raw_log.append(line.rstrip("\n"))
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                continue
+            self.log.append(entry)
+            if entry.get("message") == "listening":
+                self._listening.set()
+
+
+class ServerProcess(LoggedProcess):
+    name = "server"
+
     def __init__(
         self,
         args: list[str],
@@ -36,23 +88,7 @@ class ServerProcess:
         relative paths in `args` are found."""
         self.started = time.monotonic()
         self.credentials = credentials
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "ner_server", "--port", "0", *args],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            env=env,
-            cwd=cwd,
-        )
-        self.log: list[dict[str, Any]] = []
-        self.raw_log: list[str] = []
-        self._listening = threading.Event()
-        self._reader = threading.Thread(target=self._read_log, daemon=True)
-        self._reader.start()
-        if not self._listening.wait(60):
-            self.process.kill()
-            raise RuntimeError("server did not start listening:\n" + "\n".join(self.raw_log))
-        self.port = next(entry["port"] for entry in self.log if entry.get("message") == "listening")
+        super().__init__([sys.executable, "-m", "ner_server", "--port", "0", *args], env=env, cwd=cwd)
         self.address = f"localhost:{self.port}"
 
     @property
@@ -87,31 +123,6 @@ class ServerProcess:
         """The worker processes: children of the fork server, itself the server's only child."""
         fork_servers = child_pids(self.pid)
         return [pid for fork_server in fork_servers for pid in child_pids(fork_server)]
-
-    def stop(self, signum: int = signal.SIGTERM, timeout: float = 15) -> int:
-        if self.process.poll() is None:
-            self.process.send_signal(signum)
-        try:
-            code = self.process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            code = self.process.wait()
-        self._reader.join(5)
-        if self.process.stdout:
-            self.process.stdout.close()
-        return code
-
-    def _read_log(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self.raw_log.append(line.rstrip("\n"))
-            try:
-                entry = json.loads(line)
-            except ValueError:
-                continue
-            self.log.append(entry)
-            if entry.get("message") == "listening":
-                self._listening.set()
 
 
 def recorded_facts(report: Path) -> Iterator[dict[str, Any]]:
